@@ -1,0 +1,5 @@
+"""Allow ``python -m animato``."""
+
+from animato.cli import main
+
+main()

@@ -1,0 +1,90 @@
+"""The ``animato`` command line: parse arguments, call the Python API, print the result."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from animato import scaffold
+from animato.errors import AnimatoError, excerpt
+from animato.plan import inspect_plan
+
+app = typer.Typer(
+    help="Run a relationship-marketing plan as code.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+@app.command()
+def init(
+    folder: Path = typer.Argument(..., help="New plan folder (absent or empty)."),
+    name: str = typer.Option(None, help="Name of the new plan."),
+) -> None:
+    """Scaffold a new plan from the demo retail plan.
+
+    Example: animato init my-plan --name "Ma marque"
+    """
+    try:
+        target = scaffold.init(folder, name=name)
+    except AnimatoError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    out.print(f"Plan created in [bold]{target}[/]: edit plan.yaml, then run "
+              f"'animato validate {target}'.")
+
+
+@app.command()
+def validate(plan_dir: Path = typer.Argument(..., help="Plan folder.")) -> None:
+    """Check a plan folder and report every problem with file, line and column.
+
+    Example: animato validate examples/retail
+    """
+    result = inspect_plan(plan_dir)
+    root = str(plan_dir.resolve().parent)
+    for problem in result.problems:
+        colour = "red" if problem.severity == "error" else "yellow"
+        err.print(f"[{colour}]{problem}[/]")
+        if snippet := excerpt(problem, root):
+            err.print(snippet, markup=False)
+    if result.errors:
+        err.print(f"[red]{len(result.errors)} error(s)[/], {len(result.warnings)} warning(s)")
+        raise typer.Exit(1)
+    plan = result.plan
+    assert plan is not None
+    out.print(f"[green]ok[/] {plan.name}: {len(plan.programs)} programs, "
+              f"{len(plan.scenarios)} scenarios, {len(plan.campaigns)} campaigns, "
+              f"{len(result.templates)} templates; {len(result.warnings)} warning(s)")
+
+
+@app.command()
+def sheet(
+    plan_dir: Path = typer.Argument(..., help="Plan folder."),
+    out_dir: Path = typer.Option(Path("build/sheet"), "--out", help="Folder for the site."),
+    year: int = typer.Option(date.today().year, help="Year of the campaign calendar."),
+) -> None:
+    """Write the plan's documentation: overview, scenario sheets, tree, calendar, matrix.
+
+    Example: animato sheet examples/retail --out build/sheet
+    """
+    from animato.sheet import write_site
+
+    result = inspect_plan(plan_dir)
+    if result.plan is None:
+        for problem in result.errors:
+            err.print(f"[red]{problem}[/]")
+        err.print("[red]the plan has errors: run 'animato validate' first[/]")
+        raise typer.Exit(1)
+    index = write_site(result, out_dir, year=year)
+    out.print(f"Sheet site written: [bold]{index}[/] (and Markdown beside it)")
+
+
+def main() -> None:
+    """Entry point of the ``animato`` script."""
+    app()

@@ -1,0 +1,592 @@
+"""The plan model: what a plan folder says, as pydantic v2 objects (vocabulary of DESIGN.md §2).
+
+Models only check the shape of each value (types, durations, allowed words, ranges). Everything
+that needs the whole plan (references between objects, conditions against the data contract,
+templates) is checked by :mod:`animato.plan.validation`, which reports all problems at once.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
+
+from animato.plan.durations import Duration
+
+Channel = Literal["email", "sms", "call", "postal", "push"]
+CHANNELS: tuple[str, ...] = ("email", "sms", "call", "postal", "push")
+FieldType = Literal[
+    "string", "integer", "number", "boolean", "date", "timestamp", "email", "phone", "category"
+]
+OnConflict = Literal["postpone", "drop"]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[str, ...] = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+Metric = Literal[
+    "entrants",
+    "messages_sent",
+    "open_rate",
+    "click_rate",
+    "unsubscribe_rate",
+    "conversion_rate",
+    "revenue",
+    "average_basket",
+    "incremental_conversion",
+    "incremental_revenue",
+]
+Criterion = Literal[
+    "business_impact",
+    "data_availability",
+    "feasibility",
+    "content_ready",
+    "legal",
+    "customer_interest",
+]
+CRITERIA: tuple[str, ...] = (
+    "business_impact",
+    "data_availability",
+    "feasibility",
+    "content_ready",
+    "legal",
+    "customer_interest",
+)
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+def _duration(value: Any) -> Duration:
+    return value if isinstance(value, Duration) else Duration.parse(value)
+
+
+DurationT = Annotated[Duration, BeforeValidator(_duration), PlainSerializer(str)]
+
+
+def _share(value: Any) -> float:
+    """Read a share written ``10%`` or ``0.1``."""
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", value)
+        if not match:
+            raise ValueError(f"'{value}' is not a share: expected a percentage such as 10%")
+        return float(match.group(1)) / 100
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a percentage such as 10%")
+    return float(value)
+
+
+Share = Annotated[float, BeforeValidator(_share)]
+
+
+def _time_of_day(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 10:00 as a sexagesimal number (600).
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
+        if match and int(match.group(1)) < 24 and int(match.group(2)) < 60:
+            return time(int(match.group(1)), int(match.group(2)))
+    raise ValueError(f"'{value}' is not a time of day: expected HH:MM, e.g. \"10:00\"")
+
+
+TimeOfDay = Annotated[time, BeforeValidator(_time_of_day), PlainSerializer(lambda t: t.strftime("%H:%M"))]
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+class Strict(BaseModel):
+    """Base of every plan object: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+# --- data contract -------------------------------------------------------------------------
+
+
+class FieldSpec(Strict):
+    """One customer field or event property the plan relies on."""
+
+    type: FieldType
+    required: bool = False
+    values: list[str] | None = None
+    column: str | None = None
+    description: str = ""
+
+
+def _field_shorthand(value: Any) -> Any:
+    return {"type": value} if isinstance(value, str) else value
+
+
+FieldSpecT = Annotated[FieldSpec, BeforeValidator(_field_shorthand)]
+
+
+class EventSpec(Strict):
+    """An event type the plan relies on, with its properties."""
+
+    description: str = ""
+    properties: dict[str, FieldSpecT] = Field(default_factory=dict)
+    customer_event: bool = True
+
+
+class DataContract(Strict):
+    """The customer fields and event types the plan relies on; everything is checked against it."""
+
+    customer: dict[str, FieldSpecT] = Field(default_factory=dict)
+    events: dict[str, EventSpec] = Field(default_factory=dict)
+
+
+# --- conventions ---------------------------------------------------------------------------
+
+
+class LifecycleStage(Strict):
+    """A lifecycle stage (prospect, new, loyal…): the first stage whose condition holds wins."""
+
+    stage: Id
+    when: str
+    description: str = ""
+
+
+class Exclusion(Strict):
+    """A named exclusion rule, e.g. ``open_complaint``, with the scenarios it spares."""
+
+    when: str
+    except_: list[str] = Field(default_factory=list, alias="except")
+    description: str = ""
+
+
+class Caps(Strict):
+    """Maximum messages in rolling day / week / month windows."""
+
+    day: int | None = Field(default=None, ge=0)
+    week: int | None = Field(default=None, ge=0)
+    month: int | None = Field(default=None, ge=0)
+
+
+class PressureRules(Strict):
+    """Marketing-pressure rules: caps for all channels (``all``) and per channel, minimum gap."""
+
+    caps: dict[Literal["all", "email", "sms", "call", "postal", "push"], Caps] = Field(
+        default_factory=dict
+    )
+    min_gap: DurationT | None = None
+
+
+class Blackout(Strict):
+    """A blackout ("trêve", "zone franche"): dates and the messages it holds back."""
+
+    id: Id
+    name: str = ""
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+    during: str | None = None
+    scope: Literal["all", "scenarios", "campaigns"] | list[str] = "scenarios"
+    on_conflict: OnConflict | None = None
+
+    @model_validator(mode="after")
+    def _dates_or_season(self) -> Blackout:
+        if self.during is None and (self.from_ is None or self.to is None):
+            raise ValueError("a blackout needs 'from' and 'to' dates, or 'during' a season")
+        if self.during is not None and (self.from_ is not None or self.to is not None):
+            raise ValueError("give either 'from'/'to' or 'during', not both")
+        return self
+
+
+class QuietHours(Strict):
+    """Hours (local time) and whole days when nothing is sent."""
+
+    start: TimeOfDay = time(21, 0)
+    end: TimeOfDay = time(8, 0)
+    days: list[Weekday] = Field(default_factory=list)
+
+
+class Sender(Strict):
+    """Who a channel's messages come from."""
+
+    name: str = ""
+    address: str = ""
+    reply_to: str = ""
+
+
+class Conventions(Strict):
+    """The plan's internal conventions: definitions, segments, rules of consent and pressure."""
+
+    definitions: dict[str, str] = Field(default_factory=dict)
+    segments: dict[str, str] = Field(default_factory=dict)
+    lifecycle: list[LifecycleStage] = Field(default_factory=list)
+    exclusions: dict[str, Exclusion] = Field(default_factory=dict)
+    consent: dict[Channel, str] = Field(
+        default_factory=lambda: {c: "marketing" for c in ("email", "sms", "call", "postal", "push")}
+    )
+    pressure: PressureRules = Field(default_factory=PressureRules)
+    blackouts: list[Blackout] = Field(default_factory=list)
+    quiet_hours: QuietHours | None = None
+    senders: dict[Channel, Sender] = Field(default_factory=dict)
+    matrix_weights: dict[Criterion, float] = Field(
+        default_factory=lambda: {c: 1.0 for c in CRITERIA}
+    )
+
+
+# --- actions -------------------------------------------------------------------------------
+
+
+class Kpi(Strict):
+    """A business KPI of a program, scenario or campaign."""
+
+    name: str
+    metric: Metric
+    target: float | None = None
+    description: str = ""
+
+
+class MatrixCriteria(Strict):
+    """The seeds' prioritisation criteria, each scored 1 (poor) to 5 (excellent)."""
+
+    business_impact: int = Field(default=3, ge=1, le=5)
+    expected_gain: float | None = None
+    data_availability: int = Field(default=3, ge=1, le=5)
+    feasibility: int = Field(default=3, ge=1, le=5)
+    content_ready: int = Field(default=3, ge=1, le=5)
+    legal: int = Field(default=3, ge=1, le=5)
+    customer_interest: int = Field(default=3, ge=1, le=5)
+
+
+class Offer(Strict):
+    """A commercial offer a message can carry, with its fallback ("offre de repli")."""
+
+    id: Id
+    label: str
+    kind: Literal["percent", "amount", "gift", "free_shipping", "points", "none"] = "none"
+    value: float | None = None
+    code: str = ""
+    valid_for: DurationT | None = None
+    fallback: str | None = None
+    description: str = ""
+
+
+class InactiveSpec(Strict):
+    """Inactivity: time since the last ``event``, fixed (``for: 180d``) or per-customer cadence."""
+
+    event: str
+    for_: DurationT | Literal["cadence"] = Field(alias="for")
+    factor: float = Field(default=2.0, gt=0)
+    min_events: int = Field(default=3, ge=2)
+    default: DurationT = Field(default_factory=lambda: Duration(180, "d"))
+    scope: Literal["customer", "account"] = "customer"
+
+
+class Trigger(Strict):
+    """What starts a scenario: exactly one of ``event``, ``inactive``, ``date`` or ``segment``."""
+
+    event: str | None = None
+    where: str | None = None
+    inactive: InactiveSpec | None = None
+    date: str | None = None
+    offset: DurationT = Field(default_factory=lambda: Duration(0, "d"))
+    years: list[Annotated[int, Field(ge=1)]] | Literal["every"] | None = None
+    late_within: DurationT = Field(default_factory=lambda: Duration(0, "d"))
+    segment: str | None = None
+    on: Literal["enter", "exit"] = "enter"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_kind(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            kinds = [k for k in ("event", "inactive", "date", "segment") if k in data]
+            if len(kinds) != 1:
+                raise ValueError(
+                    "a trigger needs exactly one of 'event', 'inactive', 'date' or 'segment'"
+                    + (f", got {' and '.join(kinds)}" if kinds else "")
+                )
+            allowed = {
+                "event": {"event", "where"},
+                "inactive": {"inactive"},
+                "date": {"date", "offset", "years", "late_within"},
+                "segment": {"segment", "on"},
+            }[kinds[0]]
+            stray = sorted(set(data) - allowed - {"event", "inactive", "date", "segment"})
+            stray = [k for k in stray if k in cls.model_fields or k == "where"]
+            if stray:
+                raise ValueError(f"'{stray[0]}' does not apply to a {kinds[0]} trigger")
+        return data
+
+    @property
+    def kind(self) -> str:
+        """``event``, ``inactive``, ``date`` or ``segment``."""
+        for kind in ("event", "inactive", "date", "segment"):
+            if getattr(self, kind) is not None:
+                return kind
+        raise AssertionError("validated trigger has a kind")
+
+
+class Reentry(Strict):
+    """When a customer may enter a scenario again: ``never``, ``after 90d``, ``max 2 per 365d``."""
+
+    kind: Literal["never", "after", "max"]
+    after: DurationT | None = None
+    count: int | None = None
+    per: DurationT | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        if not isinstance(data, str):
+            return data
+        text = data.strip()
+        if text == "never":
+            return {"kind": "never"}
+        if m := re.fullmatch(r"after\s+(\S+)", text):
+            return {"kind": "after", "after": m.group(1)}
+        if m := re.fullmatch(r"max\s+(\d+)\s+per\s+(\S+)", text):
+            return {"kind": "max", "count": int(m.group(1)), "per": m.group(2)}
+        raise ValueError(f"'{text}' is not a re-entry rule: expected never, after 90d or max 2 per 365d")
+
+    def __str__(self) -> str:
+        if self.kind == "after":
+            return f"after {self.after}"
+        if self.kind == "max":
+            return f"max {self.count} per {self.per}"
+        return "never"
+
+
+class Goal(Strict):
+    """The conversion that ends a journey as converted, e.g. a purchase within 30 days."""
+
+    event: str
+    within: DurationT = Field(default_factory=lambda: Duration(30, "d"))
+    where: str | None = None
+
+
+class ExitRule(Strict):
+    """An event that ends a journey early (complaint opened, unsubscribed…)."""
+
+    event: str
+    where: str | None = None
+
+
+def _exit_shorthand(value: Any) -> Any:
+    return {"event": value} if isinstance(value, str) else value
+
+
+class Fallback(Strict):
+    """The channel (and template) used when the customer cannot be reached on the step's own."""
+
+    channel: Channel
+    template: str | None = None
+
+
+def _fallback_shorthand(value: Any) -> Any:
+    return {"channel": value} if isinstance(value, str) else value
+
+
+class Step(Strict):
+    """One contact time ("temps") of a scenario."""
+
+    id: Id | None = None
+    name: str = ""
+    wait: DurationT = Field(default_factory=lambda: Duration(0, "d"))
+    at: TimeOfDay | None = None
+    if_: str | None = Field(default=None, alias="if")
+    channel: Channel
+    template: str
+    offer: str | None = None
+    fallback: Annotated[Fallback, BeforeValidator(_fallback_shorthand)] | None = None
+    combine_with: list[str] = Field(default_factory=list)
+
+
+class Scenario(Strict):
+    """An automated sequence of steps started by a customer trigger."""
+
+    id: Id
+    name: str
+    objective: str = ""
+    description: str = ""
+    target: str | None = None
+    trigger: Trigger
+    when: str | None = None
+    exclude: list[str] = Field(default_factory=list)
+    reentry: Reentry = Field(default_factory=lambda: Reentry(kind="never"))
+    priority: int = Field(default=50, ge=0, le=1000)
+    holdout: Share = 0.0
+    goal: Goal | None = None
+    exit_when: list[Annotated[ExitRule, BeforeValidator(_exit_shorthand)]] = Field(
+        default_factory=list
+    )
+    attribution_window: DurationT = Field(default_factory=lambda: Duration(7, "d"))
+    max_delay: DurationT = Field(default_factory=lambda: Duration(3, "d"))
+    on_conflict: OnConflict = "postpone"
+    kpis: list[Kpi] = Field(default_factory=list)
+    matrix: MatrixCriteria = Field(default_factory=MatrixCriteria)
+    steps: list[Step] = Field(min_length=1)
+
+    @field_validator("holdout")
+    @classmethod
+    def _holdout_range(cls, value: float) -> float:
+        if not 0 <= value <= 0.5:
+            raise ValueError(f"holdout must be between 0% and 50%, got {value:.0%}")
+        return value
+
+    @model_validator(mode="after")
+    def _name_steps(self) -> Scenario:
+        named = [
+            s if s.id else s.model_copy(update={"id": f"t{i}"}) for i, s in enumerate(self.steps, 1)
+        ]
+        object.__setattr__(self, "steps", named)
+        return self
+
+    @property
+    def channels(self) -> list[str]:
+        """Channels the scenario may send on, fallbacks included, in step order."""
+        seen: list[str] = []
+        for step in self.steps:
+            for channel in (step.channel, step.fallback.channel if step.fallback else None):
+                if channel and channel not in seen:
+                    seen.append(channel)
+        return seen
+
+
+class Recurrence(Strict):
+    """When a recurring campaign goes out: yearly on a season, weekly, or monthly."""
+
+    season: str | None = None
+    weekday: Weekday | None = None
+    month_day: int | None = Field(default=None, ge=1, le=28)
+    offset: DurationT = Field(default_factory=lambda: Duration(0, "d"))
+    time: TimeOfDay = time(10, 0)
+
+    @model_validator(mode="after")
+    def _one_rhythm(self) -> Recurrence:
+        given = [k for k in ("season", "weekday", "month_day") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("'every' needs exactly one of 'season', 'weekday' or 'month_day'")
+        return self
+
+
+class Campaign(Strict):
+    """A calendar campaign: one-off (``at``) or recurring (``every``), sent to a whole target."""
+
+    id: Id
+    name: str
+    objective: str = ""
+    description: str = ""
+    at: datetime | None = None
+    every: Recurrence | None = None
+    target: str | None = None
+    when: str | None = None
+    channel: Channel
+    template: str
+    offer: str | None = None
+    fallback: Annotated[Fallback, BeforeValidator(_fallback_shorthand)] | None = None
+    priority: int = Field(default=20, ge=0, le=1000)
+    on_conflict: OnConflict = "drop"
+    holdout: Share = 0.0
+    goal: Goal | None = None
+    attribution_window: DurationT = Field(default_factory=lambda: Duration(7, "d"))
+    kpis: list[Kpi] = Field(default_factory=list)
+    matrix: MatrixCriteria = Field(default_factory=MatrixCriteria)
+
+    @model_validator(mode="after")
+    def _at_or_every(self) -> Campaign:
+        if (self.at is None) == (self.every is None):
+            raise ValueError("a campaign needs exactly one of 'at' (one-off) or 'every' (recurring)")
+        return self
+
+    @field_validator("holdout")
+    @classmethod
+    def _holdout_range(cls, value: float) -> float:
+        if not 0 <= value <= 0.5:
+            raise ValueError(f"holdout must be between 0% and 50%, got {value:.0%}")
+        return value
+
+
+class Program(Strict):
+    """A relationship program: one objective, business KPIs, a target, its scenarios and campaigns."""
+
+    id: Id
+    name: str
+    objective: str = ""
+    kpis: list[Kpi] = Field(default_factory=list)
+    target: str | None = None
+    senders: dict[Channel, Sender] = Field(default_factory=dict)
+    scenarios: list[Scenario] = Field(default_factory=list)
+    campaigns: list[Campaign] = Field(default_factory=list)
+
+
+class BrandEvent(Strict):
+    """A date of the brand's own calendar (store anniversary, product launch)."""
+
+    id: Id
+    name: str
+    date: date
+    yearly: bool = False
+
+
+class Plan(Strict):
+    """A relationship-marketing plan: conventions, offers, programs, and the data they rely on."""
+
+    name: str
+    description: str = ""
+    timezone: str = "Europe/Paris"
+    salt: str = Field(min_length=1)
+    global_control: Share = 0.0
+    currency: str = "EUR"
+    data: DataContract = Field(default_factory=DataContract)
+    conventions: Conventions = Field(default_factory=Conventions)
+    offers: list[Offer] = Field(default_factory=list)
+    brand_events: list[BrandEvent] = Field(default_factory=list)
+    programs: list[Program] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}': expected an IANA name such as Europe/Paris") from None
+        return value
+
+    @field_validator("global_control")
+    @classmethod
+    def _control_range(cls, value: float) -> float:
+        if not 0 <= value <= 0.5:
+            raise ValueError(f"global_control must be between 0% and 50%, got {value:.0%}")
+        return value
+
+    @property
+    def scenarios(self) -> list[Scenario]:
+        """Every scenario, in plan order."""
+        return [s for p in self.programs for s in p.scenarios]
+
+    @property
+    def campaigns(self) -> list[Campaign]:
+        """Every campaign, in plan order."""
+        return [c for p in self.programs for c in p.campaigns]
+
+    def program_of(self, action_id: str) -> Program:
+        """The program that holds a scenario or campaign."""
+        for program in self.programs:
+            if any(a.id == action_id for a in [*program.scenarios, *program.campaigns]):
+                return program
+        raise KeyError(action_id)
+
+    def offer(self, offer_id: str) -> Offer:
+        """The offer with this id."""
+        for offer in self.offers:
+            if offer.id == offer_id:
+                return offer
+        raise KeyError(offer_id)
