@@ -36,8 +36,9 @@ def init(
     except AnimatoError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
-    out.print(f"Plan created in [bold]{target}[/]: edit plan.yaml, then run "
-              f"'animato validate {target}'.")
+    out.print(
+        f"Plan created in [bold]{target}[/]: edit plan.yaml, then run 'animato validate {target}'."
+    )
 
 
 @app.command()
@@ -58,9 +59,11 @@ def validate(plan_dir: Path = typer.Argument(..., help="Plan folder.")) -> None:
         raise typer.Exit(1)
     plan = result.plan
     assert plan is not None
-    out.print(f"[green]ok[/] {plan.name}: {len(plan.programs)} programs, "
-              f"{len(plan.scenarios)} scenarios, {len(plan.campaigns)} campaigns, "
-              f"{len(result.templates)} templates; {len(result.warnings)} warning(s)")
+    out.print(
+        f"[green]ok[/] {plan.name}: {len(plan.programs)} programs, "
+        f"{len(plan.scenarios)} scenarios, {len(plan.campaigns)} campaigns, "
+        f"{len(result.templates)} templates; {len(result.warnings)} warning(s)"
+    )
 
 
 @app.command()

@@ -167,11 +167,11 @@ def _type(node: Node, scope: Scope) -> str:
             return _err(scope, node, f"'{node.op}' does not apply to true/false values")
         return "bool"
     if isinstance(node, In):
-        item = _type(node.item, scope)
+        item_type = _type(node.item, scope)
         for option in node.options.items:
             kind = _type(option, scope)
-            if not _comparable(item, kind, node.item, option):
-                _err(scope, option, f"list item is a {kind}, expected a {item}")
+            if not _comparable(item_type, kind, node.item, option):
+                _err(scope, option, f"list item is a {kind}, expected a {item_type}")
         return "bool"
     if isinstance(node, BoolOp):
         for operand in node.operands:
@@ -241,7 +241,9 @@ def _name(node: Name, scope: Scope) -> str:
         return "number"
     if len(parts) > 1:
         known = ["customer.<field>", "event.<property>", "anniversary.years"]
-        return _err(scope, node, f"unknown name '{node.dotted}'", f"expected one of {', '.join(known)}")
+        return _err(
+            scope, node, f"unknown name '{node.dotted}'", f"expected one of {', '.join(known)}"
+        )
     if head in ENGAGEMENT:
         if scope.steps is None:
             return _err(scope, node, f"'{head}' is only known in a step's 'if'")
@@ -337,7 +339,9 @@ def _call(node: Call, scope: Scope) -> str:
         return kind or "any"
     if func == "segment":
         if len(node.args) != 1 or not isinstance(node.args[0], Literal):
-            return _err(scope, node, "segment() expects a quoted segment name, e.g. segment('loyal')")
+            return _err(
+                scope, node, "segment() expects a quoted segment name, e.g. segment('loyal')"
+            )
         name = str(node.args[0].value)
         if name not in scope.segments:
             _err(scope, node.args[0], f"unknown segment '{name}'", closest(name, scope.segments))
@@ -349,7 +353,9 @@ def _call(node: Call, scope: Scope) -> str:
             return _err(scope, node, f"{func}() expects a quoted step id, e.g. {func}('t1')")
         step = str(node.args[0].value)
         if step not in scope.steps:
-            hint = closest(step, scope.steps) or f"earlier steps: {', '.join(scope.steps) or 'none'}"
+            hint = (
+                closest(step, scope.steps) or f"earlier steps: {', '.join(scope.steps) or 'none'}"
+            )
             _err(scope, node.args[0], f"'{step}' is not an earlier step of this scenario", hint)
         return "bool"
     return _err(scope, node, f"unknown function '{func}'", closest(func, FUNCTIONS))

@@ -268,7 +268,7 @@ def _expected(expected: set[str]) -> str:
 
 
 def parse(text: str) -> Node:
-    """Parse a condition into its AST; raise ``ConditionSyntaxError`` with position and expectation."""
+    """Parse a condition into its AST; raise ``ConditionSyntaxError`` saying where and why."""
     if not isinstance(text, str) or not text.strip():
         raise ConditionSyntaxError("empty condition: expected an expression", Pos())
     try:
@@ -284,12 +284,15 @@ def parse(text: str) -> Node:
         if exc.token.type == "$END":
             lines = text.splitlines() or [""]
             end = Pos(len(lines), len(lines[-1]) + 1)
-            raise ConditionSyntaxError(f"condition ends too early: expected {expected}", end)
+            raise ConditionSyntaxError(
+                f"condition ends too early: expected {expected}", end
+            ) from None
         raise ConditionSyntaxError(
             f"unexpected '{exc.token}': expected {expected}", Pos(exc.line, exc.column)
         ) from None
     except UnexpectedCharacters as exc:
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
+        at = exc.pos_in_stream or 0
+        char = text[at] if at < len(text) else "?"
         hint = "use 'and', 'or', 'not' and quotes around strings" if char in "&|!=\"'" else ""
         raise ConditionSyntaxError(
             f"unexpected character '{char}'", Pos(exc.line, exc.column), hint

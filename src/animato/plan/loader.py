@@ -65,8 +65,15 @@ def _vocabulary() -> set[str]:
 VOCABULARY = _vocabulary()
 
 
-def problem_at(origin: Origin, message: str, *, hint: str = "", key: bool = False,
-               severity: str = "error", offset: tuple[int, int] | None = None) -> Problem:
+def problem_at(
+    origin: Origin,
+    message: str,
+    *,
+    hint: str = "",
+    key: bool = False,
+    severity: str = "error",
+    offset: tuple[int, int] | None = None,
+) -> Problem:
     """A problem located at an origin; ``offset`` is a (line, col) inside a condition string."""
     line, col = origin.source.position(origin.path, key=key)
     if offset is not None:
@@ -94,7 +101,7 @@ def _shape_problems(exc: ValidationError, origin: Origin) -> list[Problem]:
         elif kind == "missing":
             out.append(problem_at(here, f"missing required key '{loc[-1]}'", key=True))
         else:
-            where = ".".join(str(p) for p in path[len(origin.path):]) or "value"
+            where = ".".join(str(p) for p in path[len(origin.path) :]) or "value"
             out.append(problem_at(here, f"{where}: {msg}"))
     return out
 
@@ -128,7 +135,9 @@ def _program_sources(
         return listed
     if not isinstance(raw, list):
         origin = Origin(plan_src, ("programs",))
-        problems.append(problem_at(origin, "programs: expected a list of program files or programs"))
+        problems.append(
+            problem_at(origin, "programs: expected a list of program files or programs")
+        )
         return listed
     for i, item in enumerate(raw):
         origin = Origin(plan_src, ("programs", i))
@@ -138,7 +147,9 @@ def _program_sources(
                 known = [p.stem for p in (folder / "programs").glob("*.yaml")]
                 matches = difflib.get_close_matches(item, known, n=1)
                 hint = f"did you mean '{matches[0]}'?" if matches else f"expected {path}"
-                problems.append(problem_at(origin, f"no program file programs/{item}.yaml", hint=hint))
+                problems.append(
+                    problem_at(origin, f"no program file programs/{item}.yaml", hint=hint)
+                )
                 continue
             src, errs = _read(path, folder)
             problems.extend(errs)
@@ -158,7 +169,9 @@ def inspect_plan(folder: str | Path) -> Inspection:
     plan_file = folder / "plan.yaml"
     if not plan_file.is_file():
         what = "folder does not exist" if not folder.is_dir() else "no plan.yaml in the folder"
-        result.problems.append(Problem(str(plan_file), 1, 1, what, "create one with 'animato init'"))
+        result.problems.append(
+            Problem(str(plan_file), 1, 1, what, "create one with 'animato init'")
+        )
         return result
     plan_src, errs = _read(plan_file, folder)
     result.problems.extend(errs)

@@ -106,7 +106,9 @@ def _time_of_day(value: Any) -> time:
     raise ValueError(f"'{value}' is not a time of day: expected HH:MM, e.g. \"10:00\"")
 
 
-TimeOfDay = Annotated[time, BeforeValidator(_time_of_day), PlainSerializer(lambda t: t.strftime("%H:%M"))]
+TimeOfDay = Annotated[
+    time, BeforeValidator(_time_of_day), PlainSerializer(lambda t: t.strftime("%H:%M"))
+]
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
 
 
@@ -223,6 +225,17 @@ class Sender(Strict):
     reply_to: str = ""
 
 
+def _default_weights() -> dict[Criterion, float]:
+    return {
+        "business_impact": 1.0,
+        "data_availability": 1.0,
+        "feasibility": 1.0,
+        "content_ready": 1.0,
+        "legal": 1.0,
+        "customer_interest": 1.0,
+    }
+
+
 class Conventions(Strict):
     """The plan's internal conventions: definitions, segments, rules of consent and pressure."""
 
@@ -237,9 +250,7 @@ class Conventions(Strict):
     blackouts: list[Blackout] = Field(default_factory=list)
     quiet_hours: QuietHours | None = None
     senders: dict[Channel, Sender] = Field(default_factory=dict)
-    matrix_weights: dict[Criterion, float] = Field(
-        default_factory=lambda: {c: 1.0 for c in CRITERIA}
-    )
+    matrix_weights: dict[Criterion, float] = Field(default_factory=_default_weights)
 
 
 # --- actions -------------------------------------------------------------------------------
@@ -354,7 +365,9 @@ class Reentry(Strict):
             return {"kind": "after", "after": m.group(1)}
         if m := re.fullmatch(r"max\s+(\d+)\s+per\s+(\S+)", text):
             return {"kind": "max", "count": int(m.group(1)), "per": m.group(2)}
-        raise ValueError(f"'{text}' is not a re-entry rule: expected never, after 90d or max 2 per 365d")
+        raise ValueError(
+            f"'{text}' is not a re-entry rule: expected never, after 90d or max 2 per 365d"
+        )
 
     def __str__(self) -> str:
         if self.kind == "after":
@@ -503,7 +516,9 @@ class Campaign(Strict):
     @model_validator(mode="after")
     def _at_or_every(self) -> Campaign:
         if (self.at is None) == (self.every is None):
-            raise ValueError("a campaign needs exactly one of 'at' (one-off) or 'every' (recurring)")
+            raise ValueError(
+                "a campaign needs exactly one of 'at' (one-off) or 'every' (recurring)"
+            )
         return self
 
     @field_validator("holdout")
@@ -515,7 +530,7 @@ class Campaign(Strict):
 
 
 class Program(Strict):
-    """A relationship program: one objective, business KPIs, a target, its scenarios and campaigns."""
+    """A relationship program: an objective, business KPIs, a target, scenarios and campaigns."""
 
     id: Id
     name: str
@@ -525,6 +540,11 @@ class Program(Strict):
     senders: dict[Channel, Sender] = Field(default_factory=dict)
     scenarios: list[Scenario] = Field(default_factory=list)
     campaigns: list[Campaign] = Field(default_factory=list)
+
+    @property
+    def actions(self) -> list[Scenario | Campaign]:
+        """Scenarios then campaigns, in plan order."""
+        return [*self.scenarios, *self.campaigns]
 
 
 class BrandEvent(Strict):
@@ -557,7 +577,9 @@ class Plan(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{value}': expected an IANA name such as Europe/Paris") from None
+            raise ValueError(
+                f"unknown time zone '{value}': expected an IANA name such as Europe/Paris"
+            ) from None
         return value
 
     @field_validator("global_control")
@@ -580,7 +602,7 @@ class Plan(Strict):
     def program_of(self, action_id: str) -> Program:
         """The program that holds a scenario or campaign."""
         for program in self.programs:
-            if any(a.id == action_id for a in [*program.scenarios, *program.campaigns]):
+            if any(a.id == action_id for a in program.actions):
                 return program
         raise KeyError(action_id)
 

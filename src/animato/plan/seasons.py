@@ -36,7 +36,7 @@ def winter_sales(year: int) -> Period:
 
 
 def summer_sales(year: int) -> Period:
-    """French summer sales: last Wednesday of June (the one before if the last is after the 28th)."""
+    """French summer sales: last Wednesday of June (the one before if it is after the 28th)."""
     wednesdays = _weekdays_of(year, 6, 2)
     start = wednesdays[-1] if wednesdays[-1].day <= 28 else wednesdays[-2]
     return start, start + timedelta(days=27)

@@ -21,7 +21,7 @@ class Located:
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
 
     def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
-        """Line and column (1-based) of the value at ``path``, or of its key, or of the nearest parent."""
+        """Line and column (1-based) of the value (or key) at ``path``, or of its nearest parent."""
         path = tuple(path)
         while True:
             if key and path in self.keys:
@@ -68,12 +68,17 @@ def _walk(node: yaml.Node, path: Path_, out: Located, loader: _Loader) -> Any:
             sub = (*path, key)
             out.keys[sub] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if key in result:
-                raise _DuplicateKey(key, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                raise _DuplicateKey(
+                    key, key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                )
             result[key] = _walk(value_node, sub, out, loader)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_walk(item, (*path, i), out, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError:  # e.g. 2027-02-30 looks like a date but is none: let the model say so
+        return node.value
 
 
 class _DuplicateKey(Exception):

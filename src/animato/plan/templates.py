@@ -108,7 +108,9 @@ def check(source: TemplateSource, known: dict[str, set[str] | None]) -> list[Tem
             token = getattr(exc, "token", None)
             index = getattr(token, "start_index", -1) if token is not None else -1
             line, col = _line_col(text, index)
-            issues.append(TemplateIssue(line + first_line - 1, col, f"template does not parse: {exc}"))
+            issues.append(
+                TemplateIssue(line + first_line - 1, col, f"template does not parse: {exc}")
+            )
             continue
         analysis = template.analyze()
         for root, uses in analysis.globals.items():
@@ -118,7 +120,9 @@ def check(source: TemplateSource, known: dict[str, set[str] | None]) -> list[Tem
                 segments = [s for s in use.segments if isinstance(s, str)]
                 if root not in known:
                     issues.append(
-                        TemplateIssue(line, col, f"unknown variable '{root}'", _closest(root, known))
+                        TemplateIssue(
+                            line, col, f"unknown variable '{root}'", _closest(root, known)
+                        )
                     )
                     continue
                 attrs = known[root]

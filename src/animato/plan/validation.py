@@ -14,7 +14,8 @@ from animato.errors import Problem
 from animato.plan import conditions, seasons
 from animato.plan.checker import BUILTIN_CUSTOMER, Scope, check, closest
 from animato.plan.model import Campaign, Plan, Program, Scenario
-from animato.plan.templates import EMAIL_EXTENSIONS, check as check_template
+from animato.plan.templates import EMAIL_EXTENSIONS
+from animato.plan.templates import check as check_template
 
 if TYPE_CHECKING:
     from animato.plan.loader import Inspection, Origin
@@ -47,8 +48,10 @@ class _Checker:
         self.problems: list[Problem] = []
         self.scope = Scope.of(self.plan)
         conv = self.plan.conventions
-        self.targets = set(conv.segments) | set(conv.definitions) | {s.stage for s in conv.lifecycle}
-        self.action_ids = {a.id for a in [*self.plan.scenarios, *self.plan.campaigns]}
+        self.targets = (
+            set(conv.segments) | set(conv.definitions) | {s.stage for s in conv.lifecycle}
+        )
+        self.action_ids = {a.id for p in self.plan.programs for a in p.actions}
         self.offer_ids = {o.id for o in self.plan.offers}
         self.campaign_ids = {c.id for c in self.plan.campaigns}
         self.scenario_ids = {s.id for s in self.plan.scenarios}
@@ -83,14 +86,19 @@ class _Checker:
             tree = conditions.parse(text)
         except conditions.ConditionSyntaxError as exc:
             self.problems.append(
-                problem_at(origin, f"condition does not parse: {exc.message}", hint=exc.hint,
-                           offset=(exc.pos.line, exc.pos.col))
+                problem_at(
+                    origin,
+                    f"condition does not parse: {exc.message}",
+                    hint=exc.hint,
+                    offset=(exc.pos.line, exc.pos.col),
+                )
             )
             return
         for found in check(tree, scope):
             self.problems.append(
-                problem_at(origin, found.message, hint=found.hint,
-                           offset=(found.pos.line, found.pos.col))
+                problem_at(
+                    origin, found.message, hint=found.hint, offset=(found.pos.line, found.pos.col)
+                )
             )
 
     def event_type(self, origin: Origin, name: str) -> bool:
@@ -102,8 +110,11 @@ class _Checker:
         for ident, origin in items:
             if counts[ident] > 1:
                 if ident in seen:
-                    self.error(origin.at("id"), f"duplicate {what} id '{ident}'",
-                               "ids must be unique in the plan")
+                    self.error(
+                        origin.at("id"),
+                        f"duplicate {what} id '{ident}'",
+                        "ids must be unique in the plan",
+                    )
                 seen.add(ident)
 
     # -- the plan -----------------------------------------------------------------------
@@ -138,14 +149,17 @@ class _Checker:
             self.condition(origin.at("when"), rule.when, self.scope)
             for j, spared in enumerate(rule.except_):
                 self.ref(origin.at("except", j), spared, self.scenario_ids, "scenario")
-        self.duplicates([(b.id, base.at("blackouts", i)) for i, b in enumerate(conv.blackouts)],
-                        "blackout")
+        self.duplicates(
+            [(b.id, base.at("blackouts", i)) for i, b in enumerate(conv.blackouts)], "blackout"
+        )
         for i, blackout in enumerate(conv.blackouts):
             origin = base.at("blackouts", i)
             if blackout.from_ and blackout.to and blackout.to < blackout.from_:
-                self.error(origin.at("to"),
-                           f"blackout '{blackout.id}' ends ({blackout.to}) before it starts "
-                           f"({blackout.from_})")
+                self.error(
+                    origin.at("to"),
+                    f"blackout '{blackout.id}' ends ({blackout.to}) before it starts "
+                    f"({blackout.from_})",
+                )
             if blackout.during is not None:
                 self.ref(origin.at("during"), blackout.during, seasons.SEASONS, "season")
             if isinstance(blackout.scope, list):
@@ -172,48 +186,67 @@ class _Checker:
         event_for_scope: str | None = None
         if trigger.event is not None and self.event_type(t_origin.at("event"), trigger.event):
             event_for_scope = trigger.event
-            self.condition(t_origin.at("where"), trigger.where, self.scope.within(event=trigger.event))
+            self.condition(
+                t_origin.at("where"), trigger.where, self.scope.within(event=trigger.event)
+            )
         if trigger.inactive is not None:
             self.event_type(t_origin.at("inactive", "event"), trigger.inactive.event)
             if trigger.inactive.scope == "account" and "account_id" not in self.scope.customer:
-                self.error(t_origin.at("inactive", "scope"), "account scope needs an account_id field")
+                self.error(
+                    t_origin.at("inactive", "scope"), "account scope needs an account_id field"
+                )
         if trigger.date is not None:
             fields = {**BUILTIN_CUSTOMER, **self.scope.customer}
             if self.ref(t_origin.at("date"), trigger.date, fields, "customer field"):
                 kind = fields[trigger.date]
                 if kind not in ("date", "timestamp"):
-                    self.error(t_origin.at("date"),
-                               f"'{trigger.date}' is a {kind} field: a date trigger needs a date")
+                    self.error(
+                        t_origin.at("date"),
+                        f"'{trigger.date}' is a {kind} field: a date trigger needs a date",
+                    )
         if trigger.segment is not None:
             self.ref(t_origin.at("segment"), trigger.segment, self.targets, "segment")
         anniversary = trigger.date is not None and trigger.years is not None
         entry = self.scope.within(event=event_for_scope, anniversary=anniversary)
         self.condition(origin.at("when"), s.when, entry)
         for j, name in enumerate(s.exclude):
-            self.ref(origin.at("exclude", j), name, self.plan.conventions.exclusions, "exclusion rule")
+            self.ref(
+                origin.at("exclude", j), name, self.plan.conventions.exclusions, "exclusion rule"
+            )
         if s.goal is not None:
             if self.event_type(origin.at("goal", "event"), s.goal.event):
-                self.condition(origin.at("goal", "where"), s.goal.where,
-                               self.scope.within(event=s.goal.event))
+                self.condition(
+                    origin.at("goal", "where"), s.goal.where, self.scope.within(event=s.goal.event)
+                )
         for j, rule in enumerate(s.exit_when):
             if self.event_type(origin.at("exit_when", j, "event"), rule.event):
-                self.condition(origin.at("exit_when", j, "where"), rule.where,
-                               self.scope.within(event=rule.event))
+                self.condition(
+                    origin.at("exit_when", j, "where"),
+                    rule.where,
+                    self.scope.within(event=rule.event),
+                )
         steps = [(step.id or "", origin.at("steps", j)) for j, step in enumerate(s.steps)]
         self.duplicates(steps, "step")
         for j, step in enumerate(s.steps):
             s_origin = origin.at("steps", j)
             earlier = [st.id or "" for st in s.steps[:j]]
-            self.condition(s_origin.at("if"), step.if_,
-                           self.scope.within(event=event_for_scope, anniversary=anniversary,
-                                             steps=earlier))
+            self.condition(
+                s_origin.at("if"),
+                step.if_,
+                self.scope.within(event=event_for_scope, anniversary=anniversary, steps=earlier),
+            )
             self.template(s_origin.at("template"), step.template, step.channel)
             self.ref(s_origin.at("offer"), step.offer, self.offer_ids, "offer")
             if step.fallback is not None:
                 if step.fallback.channel == step.channel:
-                    self.error(s_origin.at("fallback"), "fallback channel is the step's own channel")
-                self.template(s_origin.at("fallback", "template"),
-                              step.fallback.template or step.template, step.fallback.channel)
+                    self.error(
+                        s_origin.at("fallback"), "fallback channel is the step's own channel"
+                    )
+                self.template(
+                    s_origin.at("fallback", "template"),
+                    step.fallback.template or step.template,
+                    step.fallback.channel,
+                )
             for k, ident in enumerate(step.combine_with):
                 self.ref(s_origin.at("combine_with", k), ident, self.campaign_ids, "campaign")
 
@@ -226,22 +259,33 @@ class _Checker:
         self.template(origin.at("template"), c.template, c.channel)
         self.ref(origin.at("offer"), c.offer, self.offer_ids, "offer")
         if c.fallback is not None:
-            self.template(origin.at("fallback", "template"), c.fallback.template or c.template,
-                          c.fallback.channel)
+            self.template(
+                origin.at("fallback", "template"),
+                c.fallback.template or c.template,
+                c.fallback.channel,
+            )
         if c.goal is not None:
             self.event_type(origin.at("goal", "event"), c.goal.event)
 
     def template(self, origin: Origin, name: str, channel: str) -> None:
         found = self.result.templates.get(name)
         if found is None:
-            self.error(origin, f"unknown template '{name}'",
-                       closest(name, self.result.templates) or f"expected templates/{name}.<ext>")
+            self.error(
+                origin,
+                f"unknown template '{name}'",
+                closest(name, self.result.templates) or f"expected templates/{name}.<ext>",
+            )
             return
         if channel == "email" and found.extension not in EMAIL_EXTENSIONS:
-            self.error(origin, f"template '{name}' is {found.path.name}: an email needs .mjml or .html")
+            self.error(
+                origin, f"template '{name}' is {found.path.name}: an email needs .mjml or .html"
+            )
         if channel == "email" and "subject" not in found.matter:
-            self.error(origin, f"email template '{name}' has no subject",
-                       "add 'subject:' in its front matter between --- lines")
+            self.error(
+                origin,
+                f"email template '{name}' has no subject",
+                "add 'subject:' in its front matter between --- lines",
+            )
 
     def templates(self) -> None:
         customer = set(self.scope.customer) | COMPUTED_CUSTOMER
@@ -249,26 +293,39 @@ class _Checker:
         for source in self.result.templates.values():
             display = str(source.path.relative_to(self.result.folder.parent))
             for issue in check_template(source, known):
-                self.problems.append(Problem(display, issue.line, issue.col, issue.message, issue.hint))
+                self.problems.append(
+                    Problem(display, issue.line, issue.col, issue.message, issue.hint)
+                )
 
     # -- warnings -----------------------------------------------------------------------
 
     def warnings(self, programs: list[tuple[Program, Origin]]) -> None:
-        behavioural = [s for s in self.plan.scenarios if s.trigger.kind in ("event", "inactive", "date")]
+        behavioural = [
+            s for s in self.plan.scenarios if s.trigger.kind in ("event", "inactive", "date")
+        ]
         total = len(self.plan.scenarios) + len(self.plan.campaigns)
         if total and len(behavioural) / total < CENTRICITY_FLOOR:
-            self.warn(self.root, f"customer-centricity ratio is {len(behavioural) / total:.0%} "
-                      f"({len(behavioural)} customer-triggered actions of {total})",
-                      f"the seeds recommend at least {CENTRICITY_FLOOR:.0%}")
+            self.warn(
+                self.root,
+                f"customer-centricity ratio is {len(behavioural) / total:.0%} "
+                f"({len(behavioural)} customer-triggered actions of {total})",
+                f"the seeds recommend at least {CENTRICITY_FLOOR:.0%}",
+            )
         for program, origin in programs:
             for i, s in enumerate(program.scenarios):
                 here = origin.at("scenarios", i)
                 if s.goal is None:
-                    self.warn(here.at("id"), f"scenario '{s.id}' has no goal",
-                              "without a goal its conversions cannot be measured")
+                    self.warn(
+                        here.at("id"),
+                        f"scenario '{s.id}' has no goal",
+                        "without a goal its conversions cannot be measured",
+                    )
                 if not s.kpis and not program.kpis:
-                    self.warn(here.at("id"), f"scenario '{s.id}' has no KPI",
-                              "declare a business KPI on the scenario or its program")
+                    self.warn(
+                        here.at("id"),
+                        f"scenario '{s.id}' has no KPI",
+                        "declare a business KPI on the scenario or its program",
+                    )
         self.collisions(programs)
 
     def collisions(self, programs: list[tuple[Program, Origin]]) -> None:
@@ -282,10 +339,12 @@ class _Checker:
                 continue
             if ta in stages and tb in stages and ta != tb:
                 continue  # distinct lifecycle stages never hold the same customer
-            self.warn(ob.at("priority"),
-                      f"scenarios '{a.id}' and '{b.id}' have the same priority ({a.priority}) "
-                      "and can reach the same customer on the same channel",
-                      "give the hotter contact the higher priority")
+            self.warn(
+                ob.at("priority"),
+                f"scenarios '{a.id}' and '{b.id}' have the same priority ({a.priority}) "
+                "and can reach the same customer on the same channel",
+                "give the hotter contact the higher priority",
+            )
 
 
 def validate(result: Inspection) -> list[Problem]:
