@@ -323,3 +323,57 @@ def walk(node: Node) -> list[Node]:
     for child in children:
         out.extend(walk(child))
     return out
+
+
+_PRECEDENCE = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6}
+
+
+def unparse(node: Node) -> str:
+    """Write an AST back as condition text (fully parenthesised where precedence needs it)."""
+    return _unparse(node, 0)
+
+
+def _wrap(text: str, level: int, outer: int) -> str:
+    return f"({text})" if level <= outer else text
+
+
+def _unparse(node: Node, outer: int) -> str:
+    if isinstance(node, Literal):
+        value = node.value
+        if value is None:
+            return "null"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, str):
+            return f"'{value}'" if "'" not in value else f'"{value}"'
+        return _wrap(repr(value), 7, outer) if value < 0 else repr(value)
+    if isinstance(node, DurationLit):
+        return str(node.value)
+    if isinstance(node, Name):
+        return node.dotted
+    if isinstance(node, Call):
+        return f"{node.func}({', '.join(_unparse(a, 0) for a in node.args)})"
+    if isinstance(node, ListLit):
+        return f"[{', '.join(_unparse(i, 0) for i in node.items)}]"
+    if isinstance(node, Compare):
+        level = _PRECEDENCE["compare"]
+        text = f"{_unparse(node.left, level)} {node.op} {_unparse(node.right, level)}"
+        return _wrap(text, level, outer)
+    if isinstance(node, In):
+        level = _PRECEDENCE["compare"]
+        word = "not in" if node.negated else "in"
+        text = f"{_unparse(node.item, level)} {word} {_unparse(node.options, 0)}"
+        return _wrap(text, level, outer)
+    if isinstance(node, BoolOp):
+        level = _PRECEDENCE[node.op]
+        text = f" {node.op} ".join(_unparse(o, level) for o in node.operands)
+        return _wrap(text, level, outer)
+    if isinstance(node, Not):
+        return _wrap(f"not {_unparse(node.operand, _PRECEDENCE['not'] - 1)}", 3, outer)
+    if isinstance(node, Arith):
+        level = _PRECEDENCE[node.op]
+        text = f"{_unparse(node.left, level - 1)} {node.op} {_unparse(node.right, level)}"
+        return _wrap(text, level, outer)
+    if isinstance(node, Neg):
+        return f"-{_unparse(node.operand, 7)}"
+    raise AssertionError(f"unknown node {node!r}")
