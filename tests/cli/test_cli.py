@@ -1,0 +1,59 @@
+"""The command line, driven through its runner on real plan folders."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from animato.cli import app
+from animato.plan import inspect_plan
+from tests.plan.planfiles import line_of, write_plan
+
+runner = CliRunner()
+
+
+def test_validate_ok(tmp_path: Path) -> None:
+    folder = write_plan(tmp_path / "p")
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "ok Test: 1 programs, 2 scenarios, 1 campaigns, 2 templates" in result.stdout
+
+
+def test_validate_reports_problems_with_a_caret_and_exits_1(tmp_path: Path) -> None:
+    folder = write_plan(tmp_path / "p", program=("template: rappel", "template: rapel"))
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 1
+    line = line_of(folder, "programs/accueil.yaml", "rapel")
+    assert f"p/programs/accueil.yaml:{line}:" in result.stderr
+    assert "unknown template 'rapel' (did you mean 'rappel'?)" in result.stderr
+    assert "^" in result.stderr
+    assert "1 error(s)" in result.stderr
+
+
+def test_validate_missing_folder(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    assert "folder does not exist" in result.stderr
+
+
+def test_init_scaffolds_a_valid_plan(tmp_path: Path) -> None:
+    target = tmp_path / "nouveau"
+    result = runner.invoke(app, ["init", str(target), "--name", "Ma marque"])
+    assert result.exit_code == 0, result.output
+    plan = inspect_plan(target).plan
+    assert plan is not None and plan.name == "Ma marque"
+    assert len(plan.scenarios) >= 10
+    again = runner.invoke(app, ["init", str(target)])
+    assert again.exit_code == 1 and "not empty" in again.stderr
+
+
+def test_module_entry_point_shows_help() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "animato", "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    for command in ("init", "validate", "sheet"):
+        assert command in done.stdout
