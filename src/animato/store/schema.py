@@ -1,0 +1,158 @@
+"""The store's tables: inputs (customers, consents, events), quarantine, and the engine's logs.
+
+Timestamps are naive UTC everywhere in the store; local calendar days are computed with the plan's
+time zone at the edges. Event properties are typed columns (one per property name across the data
+contract), so that engines scan them as columns rather than parse JSON.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.datatypes as dt
+
+from animato.plan.checker import BUILTIN_CUSTOMER
+from animato.plan.model import Plan
+
+TS = dt.Timestamp()
+STRING = dt.String()
+INT = dt.Int64()
+
+FIELD_DTYPES: dict[str, dt.DataType] = {
+    "string": STRING,
+    "category": STRING,
+    "email": STRING,
+    "phone": STRING,
+    "integer": INT,
+    "number": dt.Float64(),
+    "boolean": dt.Boolean(),
+    "date": dt.Date(),
+    "timestamp": TS,
+}
+_BUILTIN_DTYPES = {"string": STRING, "timestamp": TS}
+
+
+def customer_schema(plan: Plan) -> ibis.Schema:
+    """Current customers: one row per customer, built-in fields then the contract's."""
+    fields: dict[str, dt.DataType] = {k: _BUILTIN_DTYPES[v] for k, v in BUILTIN_CUSTOMER.items()}
+    for name, spec in plan.data.customer.items():
+        fields[name] = FIELD_DTYPES[spec.type]
+    return ibis.schema({**fields, "_version": STRING, "_loaded_at": TS})
+
+
+def customer_versions_schema(plan: Plan) -> ibis.Schema:
+    """Every version of every customer ever loaded (the log that explains ``customers``)."""
+    return customer_schema(plan)
+
+
+def event_properties(plan: Plan) -> dict[str, dt.DataType]:
+    """Property columns of the events table (the union over event types, first type wins)."""
+    props: dict[str, dt.DataType] = {}
+    for spec in plan.data.events.values():
+        for name, field in spec.properties.items():
+            props.setdefault(name, FIELD_DTYPES[field.type])
+    return props
+
+
+def events_schema(plan: Plan) -> ibis.Schema:
+    """Events: id, customer, type, UTC time, then one column per property."""
+    base = {"event_id": STRING, "customer_id": STRING, "type": STRING, "time": TS}
+    return ibis.schema({**base, **event_properties(plan), "_loaded_at": TS})
+
+
+CONSENTS = ibis.schema(
+    {
+        "consent_id": STRING,
+        "customer_id": STRING,
+        "channel": STRING,
+        "purpose": STRING,
+        "granted": dt.Boolean(),
+        "time": TS,
+        "source": STRING,
+        "wording_version": STRING,
+        "_loaded_at": TS,
+    }
+)
+
+QUARANTINE = ibis.schema(
+    {
+        "kind": STRING,
+        "source": STRING,
+        "row_number": INT,
+        "record": STRING,
+        "reason": STRING,
+        "_loaded_at": TS,
+    }
+)
+
+TICKS = ibis.schema(
+    {
+        "tick_id": STRING,
+        "previous": TS,
+        "now": TS,
+        "started_at": TS,
+        "duration_ms": INT,
+        "enrolments": INT,
+        "messages": INT,
+    }
+)
+
+ENROLMENTS = ibis.schema(
+    {
+        "enrolment_id": STRING,
+        "customer_id": STRING,
+        "scenario_id": STRING,
+        "occurrence": STRING,
+        "entered_at": TS,
+        "control": STRING,
+        "anniversary": INT,
+        "event_id": STRING,
+        "tick_id": STRING,
+    }
+)
+
+JOURNEY_LOG = ibis.schema(
+    {
+        "row_id": STRING,
+        "enrolment_id": STRING,
+        "customer_id": STRING,
+        "scenario_id": STRING,
+        "kind": STRING,
+        "time": TS,
+        "reason": STRING,
+        "tick_id": STRING,
+    }
+)
+
+MESSAGES = ibis.schema(
+    {
+        "message_id": STRING,
+        "enrolment_id": STRING,
+        "customer_id": STRING,
+        "action_id": STRING,
+        "step_id": STRING,
+        "channel": STRING,
+        "due_at": TS,
+        "send_at": TS,
+        "decision": STRING,
+        "tick_id": STRING,
+    }
+)
+
+STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
+    "consents": (CONSENTS, "consent_id"),
+    "quarantine": (QUARANTINE, ""),
+    "ticks": (TICKS, "tick_id"),
+    "enrolments": (ENROLMENTS, "enrolment_id"),
+    "journey_log": (JOURNEY_LOG, "row_id"),
+    "messages": (MESSAGES, "message_id"),
+}
+
+
+def tables(plan: Plan) -> dict[str, tuple[ibis.Schema, str]]:
+    """Every table of the store with its schema and key column ('' for none)."""
+    return {
+        "customers": (customer_schema(plan), "customer_id"),
+        "customer_versions": (customer_versions_schema(plan), "_version"),
+        "events": (events_schema(plan), "event_id"),
+        **STATIC_TABLES,
+    }

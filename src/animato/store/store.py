@@ -1,0 +1,109 @@
+"""The store: a DuckDB file by default, always used through Ibis.
+
+Writes are appends of whole batches; a row whose key is already present is not inserted again, so
+replaying a batch is a no-op. A tick runs inside one transaction: it lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pyarrow as pa
+from ibis.backends import BaseBackend
+
+from animato.errors import StoreError
+from animato.plan.model import Plan
+from animato.store import schema
+
+DEFAULT_LOCATION = Path(".animato") / "store.duckdb"
+
+
+def default_path(plan_dir: str | Path) -> Path:
+    """Where a plan folder's store lives unless ``--store`` says otherwise."""
+    return Path(plan_dir) / DEFAULT_LOCATION
+
+
+class Store:
+    """The tables of one plan: inputs, quarantine and the engine's append-only logs."""
+
+    def __init__(self, plan: Plan, location: str | Path = ":memory:") -> None:
+        self.plan = plan
+        self.location = str(location)
+        if self.location != ":memory:":
+            Path(self.location).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con: BaseBackend = ibis.duckdb.connect(self.location)
+        except Exception as exc:  # duckdb raises its own IOException for locked files
+            raise StoreError(f"cannot open the store {self.location}: {exc}") from exc
+        self.keys: dict[str, str] = {}
+        self._in_transaction = False
+        self.ensure_tables()
+
+    def ensure_tables(self) -> None:
+        """Create missing tables and add columns the plan's contract now declares."""
+        existing = set(self.con.list_tables())
+        for name, (table_schema, key) in schema.tables(self.plan).items():
+            self.keys[name] = key
+            if name not in existing:
+                self.con.create_table(name, schema=table_schema)
+                continue
+            have = self.con.table(name).schema()
+            for column, dtype in table_schema.items():
+                if column not in have:
+                    type_name = self.con.compiler.type_mapper.to_string(dtype)
+                    self.con.raw_sql(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {type_name}')
+
+    def table(self, name: str) -> ibis.Table:
+        """An Ibis expression over a store table."""
+        return self.con.table(name)
+
+    def count(self, name: str) -> int:
+        """Number of rows in a table."""
+        return int(self.table(name).count().to_pyarrow().as_py())
+
+    def append(self, name: str, rows: pa.Table | ibis.Table) -> int:
+        """Insert the rows whose key is not in the table yet; return how many were inserted."""
+        key = self.keys[name]
+        target = self.table(name)
+        if isinstance(rows, pa.Table):
+            if rows.num_rows == 0:
+                return 0
+            rows = ibis.memtable(rows)
+        rows = rows.select(*[c for c in target.columns if c in rows.columns])
+        rows = rows.cast({c: t for c, t in target.schema().items() if c in rows.columns})
+        if key:
+            rows = rows.distinct(on=key, keep="first")
+            rows = rows.anti_join(target, key)
+        before = self.count(name)
+        self.con.insert(name, rows)
+        return self.count(name) - before
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside lands together, or nothing does."""
+        if self._in_transaction:
+            yield
+            return
+        self.con.raw_sql("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self.con.raw_sql("ROLLBACK")
+            raise
+        else:
+            self.con.raw_sql("COMMIT")
+        finally:
+            self._in_transaction = False
+
+    def execute(self, expr: ibis.Expr) -> Any:
+        """Run an expression and return a pyarrow result."""
+        return expr.to_pyarrow()
+
+    def close(self) -> None:
+        """Release the database file."""
+        self.con.disconnect()
