@@ -1,0 +1,64 @@
+"""Deterministic ids and control-group assignment, the same in Python and on every backend.
+
+A row's id is the md5 of its natural key; control groups follow DESIGN.md §4:
+``int(md5(salt + ':' + scenario_id + ':' + customer_id)[:8], 16) / 16**8 < share``.
+The Ibis versions use only md5, substrings and arithmetic so that DuckDB, Spark and PostgreSQL
+agree with Python to the last bit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import ibis
+import ibis.expr.types as ir
+
+HEX = "0123456789abcdef"
+
+
+def row_id(*parts: object) -> str:
+    """The id of a row: md5 of its natural key parts joined by '|'."""
+    key = "|".join("" if p is None else str(p) for p in parts)
+    return hashlib.md5(key.encode("utf-8")).hexdigest()
+
+
+def unit_hash(text: str) -> float:
+    """A number in [0, 1) from the first 8 hex digits of md5(text)."""
+    return int(hashlib.md5(text.encode("utf-8")).hexdigest()[:8], 16) / 16**8
+
+
+def in_control(salt: str, scope: str, customer_id: str, share: float) -> bool:
+    """True when the customer is in the control group of ``scope`` (a scenario id or 'global')."""
+    return share > 0 and unit_hash(f"{salt}:{scope}:{customer_id}") < share
+
+
+def row_id_expr(*parts: ir.Value) -> ir.StringValue:
+    """Ibis version of :func:`row_id` (nulls become empty strings, as in Python)."""
+    pieces: list[ir.StringValue] = []
+    for i, part in enumerate(parts):
+        if i:
+            pieces.append(ibis.literal("|"))
+        pieces.append(part.cast("string").fill_null(""))
+    text = pieces[0]
+    for piece in pieces[1:]:
+        text = text + piece
+    return text.hexdigest("md5")
+
+
+def unit_hash_expr(text: ir.StringValue) -> ir.FloatingValue:
+    """Ibis version of :func:`unit_hash`, built from md5 and digit arithmetic only."""
+    digest = text.hexdigest("md5")
+    digits = ibis.literal(HEX)
+    total: ir.NumericValue = ibis.literal(0, type="int64")
+    for i in range(8):
+        total = total * 16 + digits.find(digest.substr(i, 1)).cast("int64")
+    return total.cast("float64") / float(16**8)
+
+
+def in_control_expr(
+    salt: str, scope: str, customer_id: ir.StringValue, share: float
+) -> ir.BooleanValue:
+    """Ibis version of :func:`in_control`."""
+    if share <= 0:
+        return ibis.literal(False)
+    return unit_hash_expr(ibis.literal(f"{salt}:{scope}:") + customer_id) < share
