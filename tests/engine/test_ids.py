@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import ibis
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,7 +37,7 @@ def test_control_share_is_close_to_the_declared_share() -> None:
     st.floats(0.01, 0.5),
 )
 def test_duckdb_and_python_agree(customers: list[str], share: float) -> None:
-    table = ibis.memtable({"c": customers})
+    table = ibis.memtable(pa.table({"c": customers}))
     expr = table.mutate(
         u=unit_hash_expr(ibis.literal("s:x:") + table.c),
         control=in_control_expr("s", "x", table.c, share),

@@ -78,7 +78,9 @@ EMAIL = """\
 ---
 subject: "Bienvenue {{ customer.first_name }}"
 ---
-<mjml><mj-body><mj-text>Bonjour {{ customer.first_name }}, {{ offer.code }}</mj-text></mj-body></mjml>
+<mjml><mj-body><mj-text>
+Bonjour {{ customer.first_name }}, {{ offer.code }}
+</mj-text></mj-body></mjml>
 """
 
 SMS = "Bonjour {{ customer.first_name }}, -10 % avec {{ offer.code }}. STOP au 36111\n"

@@ -183,7 +183,7 @@ def test_template_with_unknown_variable(tmp_path: Path) -> None:
     )
     error = only_error(folder)
     assert error.file.endswith("templates/bienvenue.mjml")
-    assert error.line == 4  # after the three lines of front matter
+    assert error.line == 5  # front matter (3 lines), then the body
     assert error.message == "unknown variable 'customer.frist_name'"
     assert error.hint == "did you mean 'first_name'?"
 
