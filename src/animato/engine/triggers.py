@@ -1,0 +1,194 @@
+"""Pass 1: triggers → candidate enrolments, one table per tick (DESIGN.md §4, Triggers).
+
+Each scenario's trigger gives rows ``(customer_id, scenario_id, occurrence, trigger_time,
+event_id, anniversary, event__<prop>…)``; the occurrence is the natural key of what fired (the
+event id, the local day of a date trigger, the last event of an inactivity episode), so the same
+occurrence never enrols twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+from animato.engine.clock import Interval, anniversary_source_days
+from animato.engine.compile import Compiler
+from animato.plan.model import Plan, Scenario, Trigger
+from animato.store.schema import event_properties
+
+
+def _empty_props(plan: Plan) -> dict[str, Any]:
+    return {f"event__{p}": ibis.null(t) for p, t in event_properties(plan).items()}
+
+
+def _shape(plan: Plan, table: ir.Table, scenario: Scenario, **cols: Any) -> ir.Table:
+    """Give a trigger's rows the common candidate shape."""
+    base = {
+        "customer_id": table.customer_id,
+        "scenario_id": ibis.literal(scenario.id),
+        "occurrence": cols.pop("occurrence"),
+        "trigger_time": cols.pop("trigger_time").cast(dt.Timestamp()),
+        "event_id": cols.pop("event_id", ibis.null("string")),
+        "anniversary": cols.pop("anniversary", ibis.null("int64")).cast("int64"),
+    }
+    props = _empty_props(plan)
+    props.update(cols)
+    return table.select(**base, **props)
+
+
+def event_trigger(
+    plan: Plan,
+    scenario: Scenario,
+    events: ir.Table,
+    customers: ir.Table,
+    interval: Interval,
+    compiler: Compiler,
+) -> ir.Table:
+    """Events of the trigger's type whose time is in the tick interval (and match ``where``)."""
+    trigger = scenario.trigger
+    fired = events.filter(
+        (events.type == trigger.event)
+        & (events.time > interval.start)
+        & (events.time <= interval.end)
+    )
+    props = {f"event__{p}": fired[p] for p in event_properties(plan)}
+    fired = fired.mutate(**props)
+    if trigger.where is not None:
+        needed = compiler.aggregates(trigger.where)
+        context = fired.left_join(customers, "customer_id")
+        if "customer_id_right" in context.columns:
+            context = context.drop("customer_id_right")
+        if needed:
+            from animato.engine.aggregates import aggregate_table
+
+            aggs = aggregate_table(events, needed, interval.end, fired)
+            assert aggs is not None
+            context = context.left_join(aggs, "customer_id").drop("customer_id_right")
+        fired = context.filter(compiler.condition(trigger.where, context))
+    return _shape(
+        plan,
+        fired,
+        scenario,
+        occurrence=fired.event_id,
+        trigger_time=fired.time,
+        event_id=fired.event_id,
+        **{k: fired[k] for k in props},
+    )
+
+
+def date_trigger(
+    plan: Plan, scenario: Scenario, customers: ir.Table, interval: Interval
+) -> ir.Table | None:
+    """Customers whose date (or its anniversary), shifted by ``offset``, is a day of this tick."""
+    trigger: Trigger = scenario.trigger
+    assert trigger.date is not None
+    field = customers[trigger.date]
+    day_of = field.cast("date") if field.type().is_timestamp() else field
+    parts = []
+    for day in interval.days(trigger.late_within):
+        source = (datetime.combine(day, time()) - trigger.offset.delta()).date()
+        if trigger.years is None:
+            match = day_of == source
+            years: ir.IntegerValue = ibis.null("int64")
+        else:
+            matches = [
+                (day_of.month() == month) & (day_of.day() == dom)
+                for month, dom in anniversary_source_days(source)
+            ]
+            match = matches[0] if len(matches) == 1 else matches[0] | matches[1]
+            years = ibis.literal(source.year) - day_of.year()
+            allowed = years >= 1 if trigger.years == "every" else years.isin(trigger.years)
+            match = match & allowed
+        fired = customers.filter(match.fill_null(False))
+        parts.append(
+            _shape(
+                plan,
+                fired,
+                scenario,
+                occurrence=ibis.literal(day.isoformat()),
+                trigger_time=ibis.literal(interval.to_utc(day, time())),
+                anniversary=(ibis.literal(source.year) - day_of.year()) if trigger.years else years,
+            )
+        )
+    if not parts:
+        return None
+    return ibis.union(*parts) if len(parts) > 1 else parts[0]
+
+
+def inactive_trigger(
+    plan: Plan, scenario: Scenario, events: ir.Table, customers: ir.Table, interval: Interval
+) -> ir.Table:
+    """Customers whose time since their last event crosses the threshold inside the interval."""
+    spec = scenario.trigger.inactive
+    assert spec is not None
+    past = events.filter((events.type == spec.event) & (events.time <= interval.end))
+    key = "customer_id"
+    if spec.scope == "account":
+        accounts = customers.select(
+            "customer_id", group=customers.account_id.fill_null(customers.customer_id)
+        )
+        past = past.join(accounts, "customer_id").mutate(customer_id=ibis._.group)
+    if spec.for_ == "cadence":
+        ordered = past.mutate(
+            gap=past.time.epoch_seconds()
+            - past.time.lag().over(group_by=key, order_by=past.time).epoch_seconds()
+        )
+        stats = ordered.group_by(key).aggregate(
+            last=ordered.time.max(), n=ordered.count(), median_gap=ordered.gap.median()
+        )
+        default = spec.default.approx_days() * 86400
+        threshold = ibis.cases(
+            (stats.n >= spec.min_events, stats.median_gap * spec.factor), else_=default
+        )
+        due_epoch = stats.last.epoch_seconds() + threshold.cast("int64")
+        stats = stats.mutate(due=due_epoch.as_timestamp("s").cast(dt.Timestamp()))
+    else:
+        stats = past.group_by(key).aggregate(last=past.time.max())
+        stats = stats.mutate(due=stats.last + _interval(spec.for_))
+    crossing = stats.filter((stats.due > interval.start) & (stats.due <= interval.end))
+    if spec.scope == "account":
+        members = customers.select(
+            "customer_id", group=customers.account_id.fill_null(customers.customer_id)
+        )
+        crossing = crossing.rename(group="customer_id").join(members, "group")
+    return _shape(
+        plan,
+        crossing,
+        scenario,
+        occurrence=crossing["last"].cast("string"),
+        trigger_time=crossing.due,
+    )
+
+
+def _interval(duration: Any) -> ir.IntervalValue:
+    unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks", "mo": "months", "y": "years"}[
+        duration.unit
+    ]
+    return ibis.interval(**{unit: duration.amount})
+
+
+def candidates(
+    plan: Plan, events: ir.Table, customers: ir.Table, interval: Interval, compiler: Compiler
+) -> ir.Table | None:
+    """Every scenario's candidate enrolments for the tick, in plan order."""
+    parts = []
+    for scenario in plan.scenarios:
+        kind = scenario.trigger.kind
+        part: ir.Table | None
+        if kind == "event":
+            part = event_trigger(plan, scenario, events, customers, interval, compiler)
+        elif kind == "date":
+            part = date_trigger(plan, scenario, customers, interval)
+        elif kind == "inactive":
+            part = inactive_trigger(plan, scenario, events, customers, interval)
+        else:
+            part = None  # segment triggers need the membership log of the next pass
+        if part is not None:
+            parts.append(part)
+    if not parts:
+        return None
+    return ibis.union(*parts) if len(parts) > 1 else parts[0]
