@@ -119,6 +119,8 @@ def advance(
         state = state.filter(state.n.fill_null(0) == index)
         base = state.entered_at if index == 0 else state.last_send
         state = state.mutate(due=base + _interval(step.wait)).filter(ibis._.due <= interval.end)
+        if not state.count().to_pyarrow().as_py():
+            continue
         decided = _decide(store, plan, scenario, step, state, interval, compiler, tick_id)
         for decision, n in decided.items():
             counts[decision] = counts.get(decision, 0) + n

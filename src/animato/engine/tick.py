@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import ibis.expr.types as ir
 import pyarrow as pa
 
 from animato.engine import entry, journeys, triggers
@@ -68,8 +69,9 @@ class Engine:
             customers = store.table("customers")
             events = store.table("events")
             cands = triggers.candidates(self.plan, events, customers, interval, compiler)
+            waiting = _count_by_scenario(cands) if cands is not None else {}
             for scenario in self.plan.scenarios:
-                if cands is not None:
+                if cands is not None and waiting.get(scenario.id):
                     new = entry.enrol(
                         self.plan,
                         scenario,
@@ -83,9 +85,14 @@ class Engine:
                         tick_id,
                     )
                     result.enrolments[scenario.id] = store.append("enrolments", new)
-                result.decisions[scenario.id] = journeys.advance(
-                    store, scenario, interval, compiler, tick_id
-                )
+            busy = _count_by_scenario(
+                entry.running(store.table("enrolments"), store.table("journey_log"))
+            )
+            for scenario in self.plan.scenarios:
+                if busy.get(scenario.id):
+                    result.decisions[scenario.id] = journeys.advance(
+                        store, scenario, interval, compiler, tick_id
+                    )
             result.duration_ms = int((time.perf_counter() - started) * 1000)
             result.ran = True
             store.append(
@@ -105,6 +112,12 @@ class Engine:
                 ),
             )
         return result
+
+
+def _count_by_scenario(table: ir.Table) -> dict[str, int]:
+    """Rows per scenario id, in one query (to skip scenarios with nothing to do)."""
+    counts = table.group_by("scenario_id").aggregate(n=table.count()).to_pyarrow().to_pylist()
+    return {row["scenario_id"]: row["n"] for row in counts}
 
 
 def _utc(moment: datetime) -> datetime:

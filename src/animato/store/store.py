@@ -78,9 +78,12 @@ class Store:
         if key:
             rows = rows.distinct(on=key, keep="first")
             rows = rows.anti_join(target, key)
-        before = self.count(name)
-        self.con.insert(name, rows)
-        return self.count(name) - before
+        columns = ", ".join(f'"{c}"' for c in rows.columns)
+        self.con._run_pre_execute_hooks(rows)  # registers in-memory (arrow) inputs
+        select = self.con.compile(rows)
+        result = self.con.raw_sql(f'INSERT INTO "{name}" ({columns}) {select}')
+        inserted = result.fetchone()
+        return int(inserted[0]) if inserted else 0
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
