@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import typer
@@ -10,7 +10,7 @@ from rich.console import Console
 
 from animato import scaffold
 from animato.errors import AnimatoError, excerpt
-from animato.plan import inspect_plan
+from animato.plan import Plan, inspect_plan
 
 app = typer.Typer(
     help="Run a relationship-marketing plan as code.",
@@ -86,6 +86,36 @@ def sheet(
         raise typer.Exit(1)
     index = write_site(result, out_dir, year=year)
     out.print(f"Sheet site written: [bold]{index}[/] (and Markdown beside it)")
+
+
+@app.command()
+def run(
+    plan_dir: Path = typer.Argument(Path("."), help="Plan folder."),
+    now: datetime = typer.Option(None, help="Tick time (ISO, UTC if naive); default: now."),
+    store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+) -> None:
+    """Run one tick over (last tick, now] and print enrolments and decisions per scenario.
+
+    Example: animato run examples/retail --now 2026-11-25T06:00
+    """
+    from animato.engine import Engine
+    from animato.report.console import tick_table
+    from animato.store import Store, default_path
+
+    plan = _load_or_exit(plan_dir)
+    store = Store(plan, store_path or default_path(plan_dir))
+    result = Engine(store).tick(now or datetime.now(UTC).replace(tzinfo=None))
+    out.print(tick_table(plan, result))
+
+
+def _load_or_exit(plan_dir: Path) -> Plan:
+    result = inspect_plan(plan_dir)
+    if result.plan is None:
+        for problem in result.errors:
+            err.print(f"[red]{problem}[/]")
+        err.print("[red]the plan has errors: run 'animato validate' first[/]")
+        raise typer.Exit(1)
+    return result.plan
 
 
 def main() -> None:

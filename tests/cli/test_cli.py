@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -57,3 +58,34 @@ def test_module_entry_point_shows_help() -> None:
     assert done.returncode == 0
     for command in ("init", "validate", "sheet"):
         assert command in done.stdout
+
+
+def test_run_prints_decisions_per_scenario(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from animato import load_plan
+    from animato.store import Store, default_path
+
+    folder = write_plan(tmp_path / "p")
+    store = Store(load_plan(folder), default_path(folder))
+    store.append(
+        "customers", pa.table({"customer_id": ["c1"], "email": ["a@b.fr"], "country": ["FR"]})
+    )
+    store.append(
+        "events",
+        pa.table(
+            {
+                "event_id": ["e1"],
+                "customer_id": ["c1"],
+                "type": ["newsletter_signup"],
+                "source": ["site"],
+                "time": pa.array([datetime(2027, 3, 1, 9)]),
+            }
+        ),
+    )
+    store.close()
+    result = runner.invoke(app, ["run", str(folder), "--now", "2027-03-01T12:00"])
+    assert result.exit_code == 0, result.output
+    assert "bienvenue" in result.stdout and "dropped:no_consent" in result.stdout
+    again = runner.invoke(app, ["run", str(folder), "--now", "2027-03-01T12:00"])
+    assert "Nothing to do" in again.stdout
