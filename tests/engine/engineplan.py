@@ -26,6 +26,8 @@ data:
     cart_abandoned: {properties: {cart_value: number}}
     complaint_opened: {}
 conventions:
+  segments:
+    gros_client: "sum(purchase.amount, 365d) >= 100"
   exclusions:
     open_complaint: {when: "count(complaint_opened, 30d) > 0"}
 programs:
@@ -71,6 +73,11 @@ programs:
         name: Fidélité
         trigger: {date: loyalty_joined_at, years: [1, 5, 10], late_within: 2d}
         priority: 41
+        steps: [{channel: email, template: mail}]
+      - id: vip
+        name: Bienvenue au club
+        trigger: {segment: gros_client, on: enter}
+        priority: 43
         steps: [{channel: email, template: mail}]
       - id: renouvellement
         name: Renouvellement

@@ -232,3 +232,18 @@ def test_a_failed_tick_leaves_the_store_as_it_was(
     assert store.count("enrolments") == 0 and store.count("messages") == 0
     Engine(store).tick(datetime(2027, 3, 1, 12))
     assert store.count("enrolments") == 1
+
+
+def test_segment_enter_fires_on_change_not_on_the_baseline(store: Store) -> None:
+    customers(store, {"customer_id": "a"}, {"customer_id": "b"})
+    event(store, "a1", "a", "purchase", datetime(2027, 2, 1), amount=150.0)
+    engine = Engine(store)
+    engine.tick(datetime(2027, 3, 1, 12))  # baseline: a is already a member, nothing fires
+    assert rows(store, "enrolments", scenario_id="vip") == []
+    event(store, "b1", "b", "purchase", datetime(2027, 3, 1, 15), amount=60.0)
+    event(store, "b2", "b", "purchase", datetime(2027, 3, 2, 9), amount=60.0)
+    engine.tick(datetime(2027, 3, 2, 12))
+    [entered] = rows(store, "enrolments", scenario_id="vip")
+    assert (entered["customer_id"], entered["entered_at"]) == ("b", datetime(2027, 3, 2, 12))
+    left = [r for r in rows(store, "segment_log") if not r["member"]]
+    assert left == []

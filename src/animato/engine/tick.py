@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from animato.engine import entry, journeys, triggers
+from animato.engine import entry, journeys, segments, triggers
 from animato.engine.clock import Interval
 from animato.engine.compile import Compiler
 from animato.engine.ids import row_id
@@ -68,7 +68,8 @@ class Engine:
         with store.transaction():
             customers = store.table("customers")
             events = store.table("events")
-            cands = triggers.candidates(self.plan, events, customers, interval, compiler)
+            moved = segments.changes(store, interval, compiler, tick_id)
+            cands = triggers.candidates(self.plan, events, customers, interval, compiler, moved)
             waiting = _count_by_scenario(cands) if cands is not None else {}
             for scenario in self.plan.scenarios:
                 if cands is not None and waiting.get(scenario.id):

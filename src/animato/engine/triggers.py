@@ -171,8 +171,32 @@ def _interval(duration: Any) -> ir.IntervalValue:
     return ibis.interval(**{unit: duration.amount})
 
 
+def segment_trigger(
+    plan: Plan, scenario: Scenario, changes: dict[str, ir.Table], interval: Interval
+) -> ir.Table | None:
+    """Customers who entered (or left) the watched segment in this tick."""
+    trigger = scenario.trigger
+    assert trigger.segment is not None
+    changed = changes.get(trigger.segment)
+    if changed is None:
+        return None
+    fired = changed.filter(changed.member == (trigger.on == "enter"))
+    return _shape(
+        plan,
+        fired,
+        scenario,
+        occurrence=ibis.literal(f"{trigger.on}:") + fired.tick_id,
+        trigger_time=fired.time,
+    )
+
+
 def candidates(
-    plan: Plan, events: ir.Table, customers: ir.Table, interval: Interval, compiler: Compiler
+    plan: Plan,
+    events: ir.Table,
+    customers: ir.Table,
+    interval: Interval,
+    compiler: Compiler,
+    changes: dict[str, ir.Table] | None = None,
 ) -> ir.Table | None:
     """Every scenario's candidate enrolments for the tick, in plan order."""
     parts = []
@@ -186,7 +210,7 @@ def candidates(
         elif kind == "inactive":
             part = inactive_trigger(plan, scenario, events, customers, interval)
         else:
-            part = None  # segment triggers need the membership log of the next pass
+            part = segment_trigger(plan, scenario, changes or {}, interval)
         if part is not None:
             parts.append(part)
     if not parts:

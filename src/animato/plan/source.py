@@ -62,9 +62,11 @@ def _walk(node: yaml.Node, path: Path_, out: Located, loader: _Loader) -> Any:
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if isinstance(key, bool | int | float):
-                key = str(key).lower() if isinstance(key, bool) else str(key)
+            # Keys are read as written: YAML 1.1 would turn `on:` into True.
+            if isinstance(key_node, yaml.ScalarNode):
+                key: Any = key_node.value
+            else:
+                key = str(loader.construct_object(key_node, deep=True))
             sub = (*path, key)
             out.keys[sub] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if key in result:

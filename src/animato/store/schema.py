@@ -138,7 +138,19 @@ MESSAGES = ibis.schema(
     }
 )
 
+SEGMENT_LOG = ibis.schema(
+    {
+        "row_id": STRING,
+        "customer_id": STRING,
+        "segment": STRING,
+        "member": dt.Boolean(),
+        "time": TS,
+        "tick_id": STRING,
+    }
+)
+
 STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
+    "segment_log": (SEGMENT_LOG, "row_id"),
     "consents": (CONSENTS, "consent_id"),
     "quarantine": (QUARANTINE, ""),
     "ticks": (TICKS, "tick_id"),
