@@ -264,3 +264,34 @@ def test_warning_customer_centricity(tmp_path: Path) -> None:
     assert result.errors == []
     ratio = [w for w in result.warnings if "customer-centricity" in w.message]
     assert ratio and "22%" in ratio[0].message  # 2 scenarios of 9 actions
+
+
+def test_definition_cycle(tmp_path: Path) -> None:
+    folder = write_plan(
+        tmp_path / "p",
+        plan=(
+            'active_customer: "count(purchase, 365d) >= 1"',
+            "active_customer: \"count(purchase, 365d) >= 1 and segment('loyal')\"\n"
+            '  segments:\n    loyal: "active_customer"',
+        ),
+    )
+    (folder / "plan.yaml").write_text(
+        (folder / "plan.yaml")
+        .read_text()
+        .replace('  segments:\n    loyal: "count(purchase, 365d) >= 3"\n', "", 1)
+    )
+    errors = inspect_plan(folder).errors
+    assert {e.message for e in errors} == {
+        "'active_customer' refers to itself",
+        "'loyal' refers to itself",
+    }
+
+
+def test_property_with_two_types(tmp_path: Path) -> None:
+    folder = write_plan(
+        tmp_path / "p",
+        plan=("properties: {source: string}", "properties: {source: string, amount: string}"),
+    )
+    error = only_error(folder)
+    assert error.line == line_of(folder, "plan.yaml", "amount: string")
+    assert error.message == ("property 'amount' is a string here but a number in event 'purchase'")

@@ -120,7 +120,9 @@ class _Checker:
     # -- the plan -----------------------------------------------------------------------
 
     def run(self) -> list[Problem]:
+        self.contract()
         self.conventions()
+        self.cycles()
         self.offers()
         programs = [(p, self.result.program_origins[p.id]) for p in self.plan.programs]
         self.duplicates([(p.id, o) for p, o in programs], "program")
@@ -166,6 +168,60 @@ class _Checker:
                 known = self.action_ids | {p.id for p in self.plan.programs}
                 for j, ident in enumerate(blackout.scope):
                     self.ref(origin.at("scope", j), ident, known, "program, scenario or campaign")
+
+    def contract(self) -> None:
+        """Event properties share one column per name in the store: one type per name."""
+        seen: dict[str, tuple[str, str]] = {}
+        for event_type, spec in self.plan.data.events.items():
+            for prop, field in spec.properties.items():
+                first = seen.setdefault(prop, (event_type, field.type))
+                if first[1] != field.type:
+                    self.error(
+                        self.root.at("data", "events", event_type, "properties", prop),
+                        f"property '{prop}' is a {field.type} here but a {first[1]} in event "
+                        f"'{first[0]}'",
+                        "use one type per property name, or another name",
+                    )
+
+    def cycles(self) -> None:
+        """Definitions and segments that refer to themselves, directly or not."""
+        conv = self.plan.conventions
+        graph: dict[str, set[str]] = {}
+        for kind, items in (("definitions", conv.definitions), ("segments", conv.segments)):
+            for name, text in items.items():
+                try:
+                    tree = conditions.parse(text)
+                except conditions.ConditionSyntaxError:
+                    continue
+                refs = {
+                    n.parts[0]
+                    for n in conditions.walk(tree)
+                    if isinstance(n, conditions.Name) and len(n.parts) == 1
+                }
+                refs |= {
+                    str(getattr(n.args[0], "value", ""))
+                    for n in conditions.walk(tree)
+                    if isinstance(n, conditions.Call) and n.func == "segment" and n.args
+                }
+                graph[f"{kind}:{name}"] = refs
+        names = {key.split(":", 1)[1]: key for key in graph}
+        for key in graph:
+            stack, seen = [key], set()
+            while stack:
+                for ref in graph.get(stack.pop(), ()):
+                    target = names.get(ref)
+                    if target == key:
+                        kind, name = key.split(":", 1)
+                        self.error(
+                            self.root.at("conventions", kind, name),
+                            f"'{name}' refers to itself",
+                            "break the cycle",
+                        )
+                        stack = []
+                        break
+                    if target and target not in seen:
+                        seen.add(target)
+                        stack.append(target)
 
     def offers(self) -> None:
         base = self.root.at("offers")
