@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Literal
 
 import typer
 from rich.console import Console
@@ -106,6 +107,32 @@ def run(
     store = Store(plan, store_path or default_path(plan_dir))
     result = Engine(store).tick(now or datetime.now(UTC).replace(tzinfo=None))
     out.print(tick_table(plan, result))
+
+
+@app.command()
+def ingest(
+    kind: Literal["customers", "events", "consents"] = typer.Argument(..., help="What it holds."),
+    file: Path = typer.Argument(..., help="CSV, Parquet or JSON Lines file."),
+    plan_dir: Path = typer.Option(Path("."), "--plan", help="Plan folder."),
+    store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+) -> None:
+    """Load customers, events or consents; bad rows go to quarantine with their reason.
+
+    Example: animato ingest events exports/events.parquet --plan examples/retail
+    """
+    from animato.report.console import ingest_table
+    from animato.store import Store, default_path
+    from animato.store.ingest import ingest as load
+
+    store = Store(_load_or_exit(plan_dir), store_path or default_path(plan_dir))
+    try:
+        summary = load(store, kind, file, progress=True)
+    except AnimatoError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    out.print(ingest_table(file, summary))
 
 
 def _load_or_exit(plan_dir: Path) -> Plan:

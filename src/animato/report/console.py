@@ -1,11 +1,14 @@
-"""Terminal tables of what a tick did, per scenario."""
+"""Terminal tables of what a tick did, per scenario, and of what an ingest loaded."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from rich.table import Table
 
 from animato.engine import TickResult
 from animato.plan.model import Plan
+from animato.store.ingest import IngestSummary
 
 
 def tick_table(plan: Plan, result: TickResult) -> Table | str:
@@ -33,4 +36,18 @@ def tick_table(plan: Plan, result: TickResult) -> Table | str:
             str(counts.get("ended", 0)),
             *(str(counts.get(d, 0)) for d in decisions),
         )
+    return table
+
+
+def ingest_table(path: Path, summary: IngestSummary) -> Table:
+    """Rows of one ingested file: loaded, duplicates, and quarantined by reason."""
+    table = Table(title=f"{path.name}: {summary.rows:,} rows read")
+    table.add_column("rows")
+    table.add_column("count", justify="right")
+    table.add_row("loaded", f"{summary.loaded:,}")
+    table.add_row("duplicates (already loaded)", f"{summary.duplicates:,}")
+    for reason, count in summary.quarantined.items():
+        table.add_row(f"quarantined: {reason}", f"{count:,}", style="yellow")
+    if summary.quarantine_file is not None:
+        table.caption = f"Quarantined rows and their reasons: {summary.quarantine_file}"
     return table

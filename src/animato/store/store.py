@@ -65,8 +65,11 @@ class Store:
         """Number of rows in a table."""
         return int(self.table(name).count().to_pyarrow().as_py())
 
-    def append(self, name: str, rows: pa.Table | ibis.Table) -> int:
-        """Insert the rows whose key is not in the table yet; return how many were inserted."""
+    def append(self, name: str, rows: pa.Table | ibis.Table, *, unique: bool = False) -> int:
+        """Insert the rows whose key is not in the table yet; return how many were inserted.
+
+        ``unique`` says the rows' keys are already distinct, which saves a pass over them.
+        """
         key = self.keys[name]
         target = self.table(name)
         if isinstance(rows, pa.Table):
@@ -76,7 +79,8 @@ class Store:
         rows = rows.select(*[c for c in target.columns if c in rows.columns])
         rows = rows.cast({c: t for c, t in target.schema().items() if c in rows.columns})
         if key:
-            rows = rows.distinct(on=key, keep="first")
+            if not unique:
+                rows = rows.distinct(on=key, keep="first")
             rows = rows.anti_join(target, key)
         columns = ", ".join(f'"{c}"' for c in rows.columns)
         self.con._run_pre_execute_hooks(rows)  # registers in-memory (arrow) inputs
