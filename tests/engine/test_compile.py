@@ -9,8 +9,8 @@ import pyarrow as pa
 import pytest
 
 from animato import load_plan
-from animato.engine.aggregates import context
 from animato.engine.compile import Compiler
+from animato.engine.state import refresh
 from animato.store import Store
 from tests.plan.planfiles import write_plan
 
@@ -58,9 +58,10 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 def evaluate(store: Store, condition: str) -> set[str]:
     compiler = Compiler(store.plan, NOW)
-    table = context(
-        store.table("customers"), store.table("events"), compiler.aggregates(condition), NOW
-    )
+    table = store.table("customers")
+    aggs = refresh(store, compiler, NOW).aggregates(compiler.aggregates(condition))
+    if aggs is not None:
+        table = table.left_join(aggs, "customer_id").drop("customer_id_right")
     chosen = table.filter(compiler.condition(condition, table)).select("customer_id")
     return set(chosen.to_pyarrow().column("customer_id").to_pylist())
 

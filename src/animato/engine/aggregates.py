@@ -1,4 +1,4 @@
-"""Per-customer event aggregates that conditions need, in one pass over the events.
+"""Per-customer event aggregates that conditions and triggers need, in one pass over the events.
 
 Every :class:`~animato.engine.compile.Aggregate` becomes one conditional aggregation (``count``,
 ``sum``… of an event type, over a window ending at ``now``) in a single ``GROUP BY customer_id``.
@@ -41,6 +41,7 @@ def aggregate_table(
         e = e.semi_join(customers.select("customer_id").distinct(), "customer_id")
     today = ibis.literal(now.date())
     columns: dict[str, Any] = {}
+    gaps = [agg for agg in wanted if agg.func == "median_gap"]
     for agg in wanted:
         mask = e.type == agg.event
         since = _since(agg, now)
@@ -55,18 +56,23 @@ def aggregate_table(
             )
         elif agg.func == "days_since":
             columns[agg.column] = today.delta(e.time.max(where=mask).date(), unit="day")
+        elif agg.func == "last_time":
+            columns[agg.column] = e.time.max(where=mask)
         elif agg.func == "last":
             assert agg.prop is not None
             columns[agg.column] = e[agg.prop].argmax(e.time, where=mask)
-    return e.group_by("customer_id").aggregate(**columns)
+    table = e.group_by("customer_id").aggregate(**columns)
+    for agg in gaps:
+        table = table.left_join(_median_gap(e, agg, now), "customer_id").drop("customer_id_right")
+    return table
 
 
-def context(
-    customers: ir.Table, events: ir.Table, aggregates: Iterable[Aggregate], now: datetime
-) -> ir.Table:
-    """Customers with the aggregate columns conditions need (left join: no events, no row)."""
-    table = aggregate_table(events, aggregates, now, customers)
-    if table is None:
-        return customers
-    joined = customers.left_join(table, "customer_id")
-    return joined.drop("customer_id_right") if "customer_id_right" in joined.columns else joined
+def _median_gap(events: ir.Table, agg: Aggregate, now: datetime) -> ir.Table:
+    """Each customer's median interval, in seconds, between two successive events of a type."""
+    mine = events.filter(events.type == agg.event)
+    since = _since(agg, now)
+    if since is not None:
+        mine = mine.filter(mine.time > since)
+    seconds = mine.time.epoch_seconds()
+    gaps = mine.mutate(gap=seconds - seconds.lag().over(group_by="customer_id", order_by=mine.time))
+    return gaps.group_by("customer_id").aggregate(**{agg.column: gaps.gap.median()})

@@ -13,9 +13,9 @@ from datetime import datetime
 import ibis
 import ibis.expr.types as ir
 
-from animato.engine.aggregates import aggregate_table
 from animato.engine.compile import Compiler
 from animato.engine.ids import in_control_expr, row_id_expr
+from animato.engine.state import State
 from animato.plan.model import Plan, Scenario
 
 TERMINAL = ("completed", "converted", "exited")
@@ -37,7 +37,7 @@ def enrol(
     scenario: Scenario,
     cands: ir.Table,
     customers: ir.Table,
-    events: ir.Table,
+    state: State,
     enrolments: ir.Table,
     journey_log: ir.Table,
     now: datetime,
@@ -53,7 +53,7 @@ def enrol(
     texts = [scenario.when, *exclusions]
     needed = set().union(*(compiler.aggregates(t) for t in texts))
     context = _with_customers(cands, customers)
-    aggs = aggregate_table(events, needed, now, cands)
+    aggs = state.aggregates(needed)
     if aggs is not None:
         context = context.left_join(aggs, "customer_id").drop("customer_id_right")
     keep = compiler.condition(scenario.when, context)

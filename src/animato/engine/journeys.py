@@ -17,11 +17,11 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from animato.engine.aggregates import aggregate_table
 from animato.engine.clock import Interval
 from animato.engine.compile import ENGAGEMENT, Compiler
 from animato.engine.entry import running
 from animato.engine.ids import row_id, row_id_expr
+from animato.engine.state import State
 from animato.plan.model import Plan, Scenario, Step
 from animato.store.schema import event_properties
 from animato.store.store import Store
@@ -97,7 +97,12 @@ def _send_time(interval: Interval, due: datetime, step: Step) -> datetime:
 
 
 def advance(
-    store: Store, scenario: Scenario, interval: Interval, compiler: Compiler, tick_id: str
+    store: Store,
+    scenario: Scenario,
+    current: State,
+    interval: Interval,
+    compiler: Compiler,
+    tick_id: str,
 ) -> dict[str, int]:
     """Decide every step of a scenario that falls due in this tick; return counts by decision."""
     plan = store.plan
@@ -121,7 +126,7 @@ def advance(
         state = state.mutate(due=base + _interval(step.wait)).filter(ibis._.due <= interval.end)
         if not state.count().to_pyarrow().as_py():
             continue
-        decided = _decide(store, plan, scenario, step, state, interval, compiler, tick_id)
+        decided = _decide(store, plan, scenario, step, state, current, interval, compiler, tick_id)
         for decision, n in decided.items():
             counts[decision] = counts.get(decision, 0) + n
     _complete(store, scenario, tick_id, interval)
@@ -134,6 +139,7 @@ def _decide(
     scenario: Scenario,
     step: Step,
     state: ir.Table,
+    current: State,
     interval: Interval,
     compiler: Compiler,
     tick_id: str,
@@ -146,7 +152,7 @@ def _decide(
         "event_id", **{f"event__{p}": events[p] for p in event_properties(plan)}
     )
     context = context.left_join(trigger_props, "event_id").drop("event_id_right")
-    aggs = aggregate_table(events, needed, interval.end, state)
+    aggs = current.aggregates(needed)
     if aggs is not None:
         context = context.left_join(aggs, "customer_id").drop("customer_id_right")
     # Engagement comes from tracking (delivery issue); until then nobody has opened or clicked.

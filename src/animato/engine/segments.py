@@ -11,10 +11,10 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from animato.engine.aggregates import context
 from animato.engine.clock import Interval
 from animato.engine.compile import Compiler
 from animato.engine.ids import row_id_expr
+from animato.engine.state import State
 from animato.store.store import Store
 
 
@@ -29,16 +29,17 @@ def watched(store: Store) -> list[str]:
 
 
 def changes(
-    store: Store, interval: Interval, compiler: Compiler, tick_id: str
+    store: Store, state: State, interval: Interval, compiler: Compiler, tick_id: str
 ) -> dict[str, ir.Table]:
     """Log membership changes of watched segments; return the changes (not the baselines)."""
     out: dict[str, ir.Table] = {}
     customers = store.table("customers")
     for name in watched(store):
         condition = f"segment('{name}')"
-        table = context(
-            customers, store.table("events"), compiler.aggregates(condition), interval.end
-        )
+        table = customers
+        aggs = state.aggregates(compiler.aggregates(condition))
+        if aggs is not None:
+            table = customers.left_join(aggs, "customer_id").drop("customer_id_right")
         now_member = table.select("customer_id", member=compiler.condition(condition, table))
         log = store.table("segment_log").filter(ibis._.segment == name)
         baseline = not log.count().to_pyarrow().as_py()

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from animato.engine import entry, journeys, segments, triggers
+from animato.engine import entry, journeys, segments, state, triggers
 from animato.engine.clock import Interval
 from animato.engine.compile import Compiler
 from animato.engine.ids import row_id
@@ -68,8 +68,11 @@ class Engine:
         with store.transaction():
             customers = store.table("customers")
             events = store.table("events")
-            moved = segments.changes(store, interval, compiler, tick_id)
-            cands = triggers.candidates(self.plan, events, customers, interval, compiler, moved)
+            current = state.refresh(store, compiler, now)
+            moved = segments.changes(store, current, interval, compiler, tick_id)
+            cands = triggers.candidates(
+                self.plan, events, customers, current, interval, compiler, moved
+            )
             waiting = _count_by_scenario(cands) if cands is not None else {}
             for scenario in self.plan.scenarios:
                 if cands is not None and waiting.get(scenario.id):
@@ -78,7 +81,7 @@ class Engine:
                         scenario,
                         cands,
                         customers,
-                        events,
+                        current,
                         store.table("enrolments"),
                         store.table("journey_log"),
                         now,
@@ -92,7 +95,7 @@ class Engine:
             for scenario in self.plan.scenarios:
                 if busy.get(scenario.id):
                     result.decisions[scenario.id] = journeys.advance(
-                        store, scenario, interval, compiler, tick_id
+                        store, scenario, current, interval, compiler, tick_id
                     )
             result.duration_ms = int((time.perf_counter() - started) * 1000)
             result.ran = True

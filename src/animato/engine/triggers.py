@@ -17,6 +17,7 @@ import ibis.expr.types as ir
 
 from animato.engine.clock import Interval, anniversary_source_days
 from animato.engine.compile import Compiler
+from animato.engine.state import State, cadence, last_time
 from animato.plan.model import Plan, Scenario, Trigger
 from animato.store.schema import event_properties
 
@@ -45,6 +46,7 @@ def event_trigger(
     scenario: Scenario,
     events: ir.Table,
     customers: ir.Table,
+    state: State,
     interval: Interval,
     compiler: Compiler,
 ) -> ir.Table:
@@ -62,11 +64,8 @@ def event_trigger(
         context = fired.left_join(customers, "customer_id")
         if "customer_id_right" in context.columns:
             context = context.drop("customer_id_right")
-        if needed:
-            from animato.engine.aggregates import aggregate_table
-
-            aggs = aggregate_table(events, needed, interval.end, fired)
-            assert aggs is not None
+        aggs = state.aggregates(needed)
+        if aggs is not None:
             context = context.left_join(aggs, "customer_id").drop("customer_id_right")
         fired = context.filter(compiler.condition(trigger.where, context))
     return _shape(
@@ -120,19 +119,27 @@ def date_trigger(
 
 
 def inactive_trigger(
-    plan: Plan, scenario: Scenario, events: ir.Table, customers: ir.Table, interval: Interval
+    plan: Plan,
+    scenario: Scenario,
+    events: ir.Table,
+    customers: ir.Table,
+    state: State,
+    interval: Interval,
 ) -> ir.Table:
-    """Customers whose time since their last event crosses the threshold inside the interval."""
+    """Customers whose time since their last event crosses the threshold inside the interval.
+
+    The last event time, count and median gap come from the customer state; an account's cadence
+    is that of its contacts' events together, so it is computed from the events.
+    """
     spec = scenario.trigger.inactive
     assert spec is not None
-    past = events.filter((events.type == spec.event) & (events.time <= interval.end))
     key = "customer_id"
-    if spec.scope == "account":
-        accounts = customers.select(
-            "customer_id", group=customers.account_id.fill_null(customers.customer_id)
-        )
+    accounts = customers.select(
+        "customer_id", group=customers.account_id.fill_null(customers.customer_id)
+    )
+    if spec.scope == "account" and spec.for_ == "cadence":
+        past = events.filter((events.type == spec.event) & (events.time <= interval.end))
         past = past.join(accounts, "customer_id").mutate(customer_id=ibis._.group)
-    if spec.for_ == "cadence":
         ordered = past.mutate(
             gap=past.time.epoch_seconds()
             - past.time.lag().over(group_by=key, order_by=past.time).epoch_seconds()
@@ -140,21 +147,39 @@ def inactive_trigger(
         stats = ordered.group_by(key).aggregate(
             last=ordered.time.max(), n=ordered.count(), median_gap=ordered.gap.median()
         )
+    else:
+        wanted = [last_time(spec.event)]
+        if spec.for_ == "cadence":
+            wanted += cadence(spec.event)
+        held = state.table
+        stats = held.select(
+            "customer_id",
+            last=held[wanted[0].column],
+            **(
+                {"n": held[wanted[1].column], "median_gap": held[wanted[2].column]}
+                if spec.for_ == "cadence"
+                else {}
+            ),
+        ).filter(ibis._["last"].notnull())
+        if spec.scope == "account":
+            stats = (
+                stats.join(accounts, "customer_id")
+                .group_by("group")
+                .aggregate(last=ibis._["last"].max())
+            )
+            stats = stats.rename(customer_id="group")
+    if spec.for_ == "cadence":
         default = spec.default.approx_days() * 86400
         threshold = ibis.cases(
             (stats.n >= spec.min_events, stats.median_gap * spec.factor), else_=default
         )
-        due_epoch = stats.last.epoch_seconds() + threshold.cast("int64")
+        due_epoch = stats["last"].epoch_seconds() + threshold.cast("int64")
         stats = stats.mutate(due=due_epoch.as_timestamp("s").cast(dt.Timestamp()))
     else:
-        stats = past.group_by(key).aggregate(last=past.time.max())
-        stats = stats.mutate(due=stats.last + _interval(spec.for_))
+        stats = stats.mutate(due=stats["last"] + _interval(spec.for_))
     crossing = stats.filter((stats.due > interval.start) & (stats.due <= interval.end))
     if spec.scope == "account":
-        members = customers.select(
-            "customer_id", group=customers.account_id.fill_null(customers.customer_id)
-        )
-        crossing = crossing.rename(group="customer_id").join(members, "group")
+        crossing = crossing.rename(group="customer_id").join(accounts, "group")
     return _shape(
         plan,
         crossing,
@@ -194,6 +219,7 @@ def candidates(
     plan: Plan,
     events: ir.Table,
     customers: ir.Table,
+    state: State,
     interval: Interval,
     compiler: Compiler,
     changes: dict[str, ir.Table] | None = None,
@@ -204,11 +230,11 @@ def candidates(
         kind = scenario.trigger.kind
         part: ir.Table | None
         if kind == "event":
-            part = event_trigger(plan, scenario, events, customers, interval, compiler)
+            part = event_trigger(plan, scenario, events, customers, state, interval, compiler)
         elif kind == "date":
             part = date_trigger(plan, scenario, customers, interval)
         elif kind == "inactive":
-            part = inactive_trigger(plan, scenario, events, customers, interval)
+            part = inactive_trigger(plan, scenario, events, customers, state, interval)
         else:
             part = segment_trigger(plan, scenario, changes or {}, interval)
         if part is not None:

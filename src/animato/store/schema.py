@@ -149,7 +149,10 @@ SEGMENT_LOG = ibis.schema(
     }
 )
 
+STATE_META = ibis.schema({"as_of": TS, "loaded_mark": TS, "signature": STRING})
+
 STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
+    "state_meta": (STATE_META, ""),
     "segment_log": (SEGMENT_LOG, "row_id"),
     "consents": (CONSENTS, "consent_id"),
     "quarantine": (QUARANTINE, ""),

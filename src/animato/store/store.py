@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,8 @@ class Store:
     def append(self, name: str, rows: pa.Table | ibis.Table, *, unique: bool = False) -> int:
         """Insert the rows whose key is not in the table yet; return how many were inserted.
 
-        ``unique`` says the rows' keys are already distinct, which saves a pass over them.
+        ``unique`` says the rows' keys are already distinct, which saves a pass over them. Rows
+        without a ``_loaded_at`` get the current time (the engine's watermark for late data).
         """
         key = self.keys[name]
         target = self.table(name)
@@ -76,6 +78,8 @@ class Store:
             if rows.num_rows == 0:
                 return 0
             rows = ibis.memtable(rows)
+        if "_loaded_at" in target.columns and "_loaded_at" not in rows.columns:
+            rows = rows.mutate(_loaded_at=ibis.literal(datetime.now(UTC).replace(tzinfo=None)))
         rows = rows.select(*[c for c in target.columns if c in rows.columns])
         rows = rows.cast({c: t for c, t in target.schema().items() if c in rows.columns})
         if key:

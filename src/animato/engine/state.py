@@ -1,0 +1,193 @@
+"""Per-customer state: the event aggregates the plan reads, kept up to date tick after tick.
+
+The state is a cache of the events table (``customer_state``): one row per customer with a column
+per aggregate the plan's conditions and inactivity triggers need, as of the last tick. A tick
+recomputes only the customers it touches: those with events new to it (by event time, or loaded
+since the previous tick however old they are) and those with an event leaving one of the plan's
+windows. A daily tick therefore costs what the day's activity costs, not what the history costs.
+The events explain every value; the state is rebuilt from them when the plan's aggregates change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from animato.engine.aggregates import aggregate_table
+from animato.engine.compile import Aggregate, Compiler
+from animato.plan.durations import Duration
+from animato.plan.model import Plan
+from animato.store.store import Store
+
+STATE = "customer_state"
+META = "state_meta"
+
+
+def stored(agg: Aggregate) -> Aggregate:
+    """What the state keeps for an aggregate: ``days_since`` is kept as the last event's time."""
+    if agg.func == "days_since":
+        return Aggregate("last_time", agg.event, None, agg.window)
+    return agg
+
+
+def last_time(event: str) -> Aggregate:
+    """The time of a customer's last event of a type (inactivity triggers)."""
+    return Aggregate("last_time", event)
+
+
+def cadence(event: str) -> tuple[Aggregate, Aggregate]:
+    """How many events of a type a customer had, and their median gap (cadence triggers)."""
+    return Aggregate("count", event), Aggregate("median_gap", event)
+
+
+def _conditions(plan: Plan) -> Iterator[str]:
+    conv = plan.conventions
+    yield from conv.definitions.values()
+    yield from conv.segments.values()
+    yield from (stage.when for stage in conv.lifecycle)
+    yield from (rule.when for rule in conv.exclusions.values())
+    for scenario in plan.scenarios:
+        yield from (t for t in (scenario.when, scenario.trigger.where) if t is not None)
+        yield from (step.if_ for step in scenario.steps if step.if_ is not None)
+    yield from (c.when for c in plan.campaigns if c.when is not None)
+
+
+def columns(plan: Plan, compiler: Compiler) -> list[Aggregate]:
+    """Every aggregate the state keeps for a plan, in a stable order."""
+    found: set[Aggregate] = set()
+    for text in _conditions(plan):
+        found |= {stored(agg) for agg in compiler.aggregates(text)}
+    for scenario in plan.scenarios:
+        spec = scenario.trigger.inactive
+        if spec is None:
+            continue
+        found.add(last_time(spec.event))
+        if spec.for_ == "cadence":
+            found.update(cadence(spec.event))
+    return sorted(found, key=lambda a: a.column)
+
+
+def _signature(aggs: Iterable[Aggregate]) -> str:
+    return hashlib.sha256(",".join(a.column for a in aggs).encode()).hexdigest()[:16]
+
+
+@dataclass
+class State:
+    """The state as of one tick's ``now``: a table of aggregate columns to join on customers.
+
+    An aggregate the plan does not use (an ad-hoc condition) is computed from ``events``.
+    """
+
+    table: ir.Table
+    events: ir.Table
+    now: datetime
+    refreshed: int = 0
+
+    def aggregates(self, wanted: Iterable[Aggregate]) -> ir.Table | None:
+        """``customer_id`` and one column per wanted aggregate (``None`` when none are wanted)."""
+        wanted = sorted(set(wanted), key=lambda a: a.column)
+        if not wanted:
+            return None
+        today = ibis.literal(self.now.date())
+        held = self.table
+        missing = [a for a in wanted if stored(a).column not in held.columns]
+        extra = aggregate_table(self.events, missing, self.now)
+        if extra is not None:
+            held = held.outer_join(extra, "customer_id")
+            held = held.mutate(customer_id=held.customer_id.fill_null(held.customer_id_right))
+        cols = {}
+        for agg in wanted:
+            if agg in missing:
+                cols[agg.column] = held[agg.column]
+                continue
+            value = held[stored(agg).column]
+            cols[agg.column] = (
+                today.delta(value.date(), unit="day") if agg.func == "days_since" else value
+            )
+        return held.select("customer_id", **cols)
+
+
+def refresh(store: Store, compiler: Compiler, now: datetime) -> State:
+    """Bring the state to ``now``: touched customers only, or a rebuild when needed."""
+    aggs = columns(store.plan, compiler)
+    if not aggs:
+        empty = ibis.memtable(pa.table({"customer_id": pa.array([], pa.string())}))
+        return State(empty, store.table("events"), now)
+    con = store.con
+    events = store.table("events")
+    signature = _signature(aggs)
+    meta = store.table(META).to_pyarrow().to_pylist()
+    mark = events._loaded_at.max().to_pyarrow().as_py()
+    last = meta[0] if meta else None
+    rebuild = (
+        last is None
+        or last["signature"] != signature
+        or STATE not in con.list_tables()
+        or now < last["as_of"]
+    )
+    if rebuild or last is None:
+        full = aggregate_table(events, aggs, now)
+        assert full is not None
+        con.create_table(STATE, full, overwrite=True)
+        refreshed = store.count(STATE)
+    elif now == last["as_of"] and mark == last["loaded_mark"]:
+        refreshed = 0
+    else:
+        touched = _touched(events, aggs, last["as_of"], last["loaded_mark"], now)
+        con.create_table("_touched", touched, temp=True, overwrite=True)
+        fresh = aggregate_table(events, aggs, now, con.table("_touched"))
+        assert fresh is not None
+        con.raw_sql(
+            f'DELETE FROM "{STATE}" WHERE customer_id IN (SELECT customer_id FROM "_touched")'
+        )
+        names = ", ".join(f'"{c}"' for c in fresh.columns)
+        con.raw_sql(f'INSERT INTO "{STATE}" ({names}) {con.compile(fresh)}')
+        refreshed = int(con.table("_touched").count().to_pyarrow().as_py())
+        con.drop_table("_touched")
+    con.raw_sql(f'DELETE FROM "{META}"')
+    store.append(
+        META,
+        pa.table(
+            {
+                "as_of": pa.array([now], pa.timestamp("us")),
+                "loaded_mark": pa.array([mark], pa.timestamp("us")),
+                "signature": [signature],
+            }
+        ),
+    )
+    return State(store.table(STATE), events, now, refreshed)
+
+
+def _touched(
+    events: ir.Table,
+    aggs: list[Aggregate],
+    as_of: datetime,
+    loaded_mark: datetime | None,
+    now: datetime,
+) -> ir.Table:
+    """Customers whose aggregates may differ between ``as_of`` and ``now``."""
+    new = (events.time > as_of) & (events.time <= now)
+    if loaded_mark is not None:  # loaded since the last refresh, however old the event
+        new = new | ((events._loaded_at > loaded_mark) & (events.time <= now))
+    else:
+        new = new | (events.time <= now)
+    parts = [events.filter(new).select("customer_id")]
+    leaving: dict[Duration, set[str]] = {}
+    for agg in aggs:
+        if agg.window is not None:
+            leaving.setdefault(agg.window, set()).add(agg.event)
+    for window, types in sorted(leaving.items(), key=lambda item: str(item[0])):
+        delta = window.delta()
+        gone = (
+            events.type.isin(sorted(types))
+            & (events.time > as_of - delta)
+            & (events.time <= now - delta)
+        )
+        parts.append(events.filter(gone).select("customer_id"))
+    return ibis.union(*parts, distinct=True) if len(parts) > 1 else parts[0].distinct()
