@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 
 from animato import scaffold
 from animato.errors import AnimatoError, excerpt
@@ -93,20 +94,32 @@ def sheet(
 def run(
     plan_dir: Path = typer.Argument(Path("."), help="Plan folder."),
     now: datetime = typer.Option(None, help="Tick time (ISO, UTC if naive); default: now."),
+    until: datetime = typer.Option(
+        None, help="Tick once a day from --now until this time, and print the total."
+    ),
     store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
 ) -> None:
     """Run one tick over (last tick, now] and print enrolments and decisions per scenario.
 
     Example: animato run examples/retail --now 2026-11-25T06:00
     """
-    from animato.engine import Engine
+    from animato.engine import Engine, combine
     from animato.report.console import tick_table
     from animato.store import Store, default_path
 
     plan = _load_or_exit(plan_dir)
     store = Store(plan, store_path or default_path(plan_dir))
-    result = Engine(store).tick(now or datetime.now(UTC).replace(tzinfo=None))
-    out.print(tick_table(plan, result))
+    engine = Engine(store)
+    first = now or datetime.now(UTC).replace(tzinfo=None)
+    moments = [first]
+    while until is not None and moments[-1] + timedelta(days=1) <= until:
+        moments.append(moments[-1] + timedelta(days=1))
+    results = []
+    with Progress(transient=True, console=err) as progress:
+        for moment in progress.track(moments, description="ticking"):
+            results.append(engine.tick(moment))
+    store.close()
+    out.print(tick_table(plan, results[0] if len(results) == 1 else combine(results)))
 
 
 @app.command()

@@ -89,3 +89,13 @@ def test_run_prints_decisions_per_scenario(tmp_path: Path) -> None:
     assert "bienvenue" in result.stdout and "dropped:no_consent" in result.stdout
     again = runner.invoke(app, ["run", str(folder), "--now", "2027-03-01T12:00"])
     assert "Nothing to do" in again.stdout
+    week = runner.invoke(
+        app, ["run", str(folder), "--now", "2027-03-02T12:00", "--until", "2027-03-08T12:00"]
+    )
+    assert week.exit_code == 0, week.output
+    assert "7 ticks (2027-03-01 12:00, 2027-03-08 12:00] UTC" in week.stdout
+    from animato.engine import Engine
+
+    store = Store(load_plan(folder), default_path(folder))
+    assert Engine(store).last_tick() == datetime(2027, 3, 8, 12)
+    store.close()

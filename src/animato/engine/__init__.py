@@ -2,9 +2,10 @@
 
 ``triggers`` (candidate enrolments) → ``entry`` (enrolments, control groups) → ``journeys``
 (goals, exits, due steps and their hard filters). Conditions compile to Ibis in ``compile``;
-event aggregates come from ``aggregates``; ids and control groups from ``ids``.
+event aggregates come from ``aggregates`` and are kept per customer by ``state``; ids and control
+groups come from ``ids``.
 """
 
-from animato.engine.tick import Engine, TickResult
+from animato.engine.tick import Engine, TickResult, combine
 
-__all__ = ["Engine", "TickResult"]
+__all__ = ["Engine", "TickResult", "combine"]

@@ -161,7 +161,7 @@ def _decide(
         **{f"{k}__{s}": ibis.literal(False) for k in ENGAGEMENT for s in earlier},
         **{f"{k}__previous": ibis.literal(False) for k in ENGAGEMENT},
     )
-    consent = _consented(store)
+    consent = _consented(store, state)
     purpose = plan.conventions.consent
     channels = [step.channel] + ([step.fallback.channel] if step.fallback else [])
     reach = {}
@@ -223,9 +223,10 @@ def _decide(
     return counts
 
 
-def _consented(store: Store) -> ir.Table:
-    """Customers whose latest consent event per channel and purpose is a grant."""
+def _consented(store: Store, who: ir.Table) -> ir.Table:
+    """Those of ``who`` whose latest consent event per channel and purpose is a grant."""
     consents = store.table("consents")
+    consents = consents.semi_join(who.select("customer_id").distinct(), "customer_id")
     latest = consents.mutate(
         _rank=ibis.row_number().over(
             group_by=["customer_id", "channel", "purpose"],

@@ -32,6 +32,7 @@ class TickResult:
     enrolments: dict[str, int] = field(default_factory=dict)
     decisions: dict[str, dict[str, int]] = field(default_factory=dict)
     duration_ms: int = 0
+    ticks: int = 1
 
     @property
     def messages(self) -> int:
@@ -39,6 +40,21 @@ class TickResult:
         return sum(
             n for counts in self.decisions.values() for k, n in counts.items() if k != "ended"
         )
+
+
+def combine(results: list[TickResult]) -> TickResult:
+    """The ticks of a period as one result: counts summed, from the first start to the last end."""
+    ran = [r for r in results if r.ran]
+    total = TickResult(results[0].start, results[-1].end, ran=bool(ran), ticks=len(ran))
+    for result in ran:
+        total.duration_ms += result.duration_ms
+        for scenario, n in result.enrolments.items():
+            total.enrolments[scenario] = total.enrolments.get(scenario, 0) + n
+        for scenario, counts in result.decisions.items():
+            mine = total.decisions.setdefault(scenario, {})
+            for decision, n in counts.items():
+                mine[decision] = mine.get(decision, 0) + n
+    return total
 
 
 class Engine:

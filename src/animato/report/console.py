@@ -16,9 +16,10 @@ def tick_table(plan: Plan, result: TickResult) -> Table | str:
     if not result.ran:
         return f"Nothing to do: the last tick already covers {result.end:%Y-%m-%d %H:%M} UTC."
     decisions = sorted({k for d in result.decisions.values() for k in d if k != "ended"})
+    ticks = "Tick" if result.ticks == 1 else f"{result.ticks} ticks"
     table = Table(
-        title=f"Tick ({result.start:%Y-%m-%d %H:%M}, {result.end:%Y-%m-%d %H:%M}] UTC"
-        f" — {result.duration_ms} ms"
+        title=f"{ticks} ({result.start:%Y-%m-%d %H:%M}, {result.end:%Y-%m-%d %H:%M}] UTC"
+        f" — {result.duration_ms:,} ms"
     )
     table.add_column("scenario")
     table.add_column("enrolled", justify="right")
