@@ -525,3 +525,22 @@ def test_cli_ingest_reports_an_unreadable_file(tmp_path: Path) -> None:
 def test_progress_bar_runs(store: Store, tmp_path: Path) -> None:
     path = write(tmp_path / "events.csv", EVENTS + "c1,purchase,2026-01-15 10:00,10,shoes,\n")
     assert ingest(store, "events", path, progress=True).loaded == 1
+
+
+def test_a_property_named_like_an_internal_column_loads(tmp_path: Path) -> None:
+    """A contract property called ``reason`` is data, not the quarantine reason."""
+    reason = ("complaint_opened: {}", "complaint_opened: {properties: {reason: string}}")
+    store = open_store(tmp_path, plan=reason)
+    path = write(
+        tmp_path / "events.csv",
+        "customer_id,type,time,reason\nc1,complaint_opened,2026-01-15 10:00,livraison\n"
+        "c1,complaint_opened,le 15,livraison\n",
+    )
+    summary = ingest(store, "events", path)
+    assert (summary.loaded, summary.quarantined) == (1, {"bad_timestamp": 1})
+    assert [e["reason"] for e in rows(store, "events")] == ["livraison"]
+    assert quarantine_file(path) == [
+        {"customer_id": "c1", "type": "complaint_opened", "time": "le 15",
+         "reason": "livraison", "row_number": "2", "quarantine_reason": "bad_timestamp"}
+    ]  # fmt: skip
+    store.close()

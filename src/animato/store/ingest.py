@@ -26,7 +26,7 @@ from animato.errors import StoreError
 from animato.plan.model import CHANNELS
 from animato.store import quarantine, staging
 from animato.store.schema import FIELD_DTYPES, event_properties
-from animato.store.staging import BAD, LOOKED_UP, ROW, Rows, content_id, is_null, of_types
+from animato.store.staging import BAD, LOOKED_UP, REASON, ROW, Rows, content_id, is_null, of_types
 from animato.store.store import Store
 
 Kind = Literal["customers", "events", "consents"]
@@ -86,13 +86,13 @@ def ingest(store: Store, kind: Kind, path: str | Path, *, progress: bool = False
                 )
             phase("checking")
             raw = rows.t
-            typed = staging.materialize(store, TYPED, _CHECKS[kind](rows))
+            typed = store.materialize(TYPED, _CHECKS[kind](rows))
             counts = _counts(typed)
             with store.transaction():
                 phase("quarantining")
                 target = quarantine.record(store, kind, path, raw, rows.columns, typed, loaded_at)
                 phase("loading")
-                good = typed.filter(typed.reason.isnull())
+                good = typed.filter(typed[REASON].isnull()).drop(REASON)
                 loaded = _LOADS[kind](store, good, loaded_at) if counts.get(None) else 0
         finally:
             staging.drop(store, CUSTOMERS, quarantine.BAD, TYPED)
@@ -101,10 +101,9 @@ def ingest(store: Store, kind: Kind, path: str | Path, *, progress: bool = False
 
 
 def _counts(typed: ir.Table) -> dict[str | None, int]:
-    result = typed.group_by("reason").agg(n=typed.count()).to_pyarrow()
+    result = typed.group_by(REASON).agg(n=typed.count()).to_pyarrow()
     return {
-        r: int(n)
-        for r, n in zip(result["reason"].to_pylist(), result["n"].to_pylist(), strict=True)
+        r: int(n) for r, n in zip(result[REASON].to_pylist(), result["n"].to_pylist(), strict=True)
     }
 
 
@@ -282,7 +281,7 @@ def _load_customers(store: Store, good: ir.Table, loaded_at: datetime) -> int:
     known = good._version.isin(store.table("customer_versions")._version)
     changes = last & (good._cur_version.isnull() | (good._cur_version != good._version))
     marked = good.mutate(_new=first & ~known, _changes=changes, _loaded_at=ibis.literal(loaded_at))
-    staged = staging.materialize(store, CUSTOMERS, marked)
+    staged = store.materialize(CUSTOMERS, marked)
     loaded = int(staged.filter(staged._new | staged._changes).count().to_pyarrow().as_py())
     store.append("customer_versions", staged.filter(staged._new), unique=True)
     store.con.raw_sql(

@@ -14,7 +14,7 @@ from pathlib import Path
 import ibis
 import ibis.expr.types as ir
 
-from animato.store.staging import ROW, materialize
+from animato.store.staging import REASON, ROW
 from animato.store.store import Store
 
 BAD = "_ingest_bad"
@@ -40,8 +40,8 @@ def record(
     from an earlier ingest of the same input is removed when nothing is quarantined now.
     """
     target = quarantine_path(path)
-    bad = checked.filter(checked.reason.notnull()).select(ROW, "reason")
-    bad = materialize(store, BAD, bad)
+    bad = checked.filter(checked[REASON].notnull()).select(ROW, REASON)
+    bad = store.materialize(BAD, bad)
     if not int(bad.count().to_pyarrow().as_py()):
         target.unlink(missing_ok=True)
         return None
@@ -56,7 +56,7 @@ def record(
         source=ibis.literal(str(path.resolve())),
         row_number=rows[ROW],
         record=rows._malformed.ifelse(ibis.null("string"), as_json),
-        reason=rows.reason,
+        reason=rows[REASON],
     )
     known = store.table("quarantine")
     known = known.select("kind", "source", "row_number", "reason", _same=known.record.fill_null(""))
@@ -66,7 +66,7 @@ def record(
     store.append("quarantine", new)
     names = {"row_number": _free("row_number", columns), "reason": _free("reason", columns)}
     listing = rows.select(
-        *columns, **{names["row_number"]: rows[ROW], names["reason"]: rows.reason}
+        *columns, **{names["row_number"]: rows[ROW], names["reason"]: rows[REASON]}
     ).order_by(names["row_number"])
     store.con.to_csv(listing, target)
     return target

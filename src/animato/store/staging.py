@@ -3,7 +3,7 @@
 DuckDB reads the file (CSV as text, Parquet as typed, JSON Lines one object a line) into a
 temporary relation whose ``_row`` is the record's 1-based position in the file, header not
 counted. :class:`Rows` then reads each column as a contract type in one set-based pass: every
-check is an Ibis expression, and a row's ``reason`` is its first failed check. Emails, phone
+check is an Ibis expression, and a row's ``_reason`` is its first failed check. Emails, phone
 numbers and time zones are checked in Python on distinct values only, then joined back.
 """
 
@@ -24,7 +24,7 @@ from animato.store.contacts import normalise_all
 from animato.store.schema import FIELD_DTYPES
 from animato.store.store import Store
 
-ROW = "_row"
+ROW, REASON = "_row", "_reason"
 RAW, JSON = "_ingest_raw", "_ingest_json"
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl"}
 FORMATS |= {".ndjson": "jsonl", ".json": "json"}
@@ -89,13 +89,6 @@ _JSON_KEYS = (
     f"SELECT k.key FROM {JSON}, unnest(json_keys(json)) WITH ORDINALITY AS k(key, pos)"
     f" WHERE json_type(json) = 'OBJECT' GROUP BY k.key ORDER BY min({ROW}), min(k.pos)"
 )
-
-
-def materialize(store: Store, name: str, expr: ir.Table) -> ir.Table:
-    """``expr`` as a temporary table (one CREATE TABLE AS: faster than Ibis's create_table)."""
-    store.con._run_pre_execute_hooks(expr)  # registers in-memory inputs (the look-up tables)
-    store.con.raw_sql(f"CREATE OR REPLACE TEMP TABLE {name} AS {store.con.compile(expr)}")
-    return store.con.table(name)
 
 
 def drop(store: Store, *names: str) -> None:
@@ -290,7 +283,7 @@ class Rows:
         return _utc(offset.ifelse(text.try_cast(_UTC), _zoned(self.zone, text.try_cast(_TS))))
 
     def typed(self, outputs: Callable[[ir.Table], dict[str, ir.Value]]) -> ir.Table:
-        """``_row``, the first failed check as ``reason``, then ``outputs`` of the values read.
+        """``_row``, the first failed check as ``_reason``, then ``outputs`` of the values read.
 
         Values are read in a middle relation first, so that checks and ids name them instead of
         repeating their expressions.
@@ -298,7 +291,7 @@ class Rows:
         mid = self.t.select(self.t[ROW], self.t._malformed, **self.values)
         checks = [(mid._malformed, "bad_json"), *((test(mid), code) for test, code in self.checks)]
         reason = ibis.cases(*checks, else_=ibis.null(_STRING))
-        return mid.select(mid[ROW], reason=reason, **outputs(mid))
+        return mid.select(mid[ROW], **{REASON: reason}, **outputs(mid))
 
 
 def _guarded(when: Test | None, test: Test) -> Test:
