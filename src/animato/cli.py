@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -20,7 +21,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
+# Piped output (make demo, CI logs) is not cut to 80 columns.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -146,6 +148,41 @@ def ingest(
     finally:
         store.close()
     out.print(ingest_table(file, summary))
+
+
+@app.command()
+def demo_data(
+    out_dir: Path = typer.Argument(..., help="Folder for the Parquet files."),
+    customers: int = typer.Option(10_000, min=1, help="Number of customers."),
+    years: int = typer.Option(2, min=1, help="Years of events before --end."),
+    end: datetime = typer.Option(
+        "2026-11-01", formats=["%Y-%m-%d"], help="The demo's today: no event on or after it."
+    ),
+    seed: int = typer.Option(42, help="Same seed and size, same files."),
+    plan_dir: Path = typer.Option(None, "--plan", help="Plan folder (default: the demo plan)."),
+) -> None:
+    """Write a synthetic customer base for the demo plan: customers, events and consents.
+
+    Example: animato demo-data build/demo --customers 10000 --plan examples/retail
+    """
+    from animato.demo import generate
+
+    plan = _load_or_exit(plan_dir or scaffold.DEMO)
+    try:
+        summary = generate(
+            plan,
+            out_dir,
+            customers=customers,
+            years=years,
+            end=end.date(),
+            seed=seed,
+            progress=True,
+        )
+    except AnimatoError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    for line in summary.lines():
+        out.print(line)
 
 
 def _load_or_exit(plan_dir: Path) -> Plan:
