@@ -61,6 +61,13 @@ class Compiler:
             return set()
         return self._aggregates(c.parse(text), set())
 
+    def reads_event(self, text: str | None) -> bool:
+        """Whether a condition reads the trigger event's properties (``event.amount``)."""
+        if text is None:
+            return False
+        tree = c.parse(text)
+        return any(isinstance(n, c.Name) and n.parts[0] == "event" for n in c.walk(tree))
+
     def _aggregates(self, node: c.Node, seen: set[str]) -> set[Aggregate]:
         found: set[Aggregate] = set()
         for sub in c.walk(node):

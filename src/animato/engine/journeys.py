@@ -22,7 +22,7 @@ from animato.engine.compile import ENGAGEMENT, Compiler
 from animato.engine.entry import running
 from animato.engine.ids import row_id, row_id_expr
 from animato.engine.state import State
-from animato.plan.model import Plan, Scenario, Step
+from animato.plan.model import Scenario, Step
 from animato.store.schema import event_properties
 from animato.store.store import Store
 
@@ -33,12 +33,12 @@ def _ended(
     store: Store,
     scenario: Scenario,
     active: ir.Table,
+    events: ir.Table,
     interval: Interval,
     compiler: Compiler,
     tick_id: str,
 ) -> int:
-    """Log goals reached and exits; return how many journeys ended."""
-    events = store.table("events")
+    """Log goals reached and exits seen in ``events``; return how many journeys ended."""
     rows: list[ir.Table] = []
     rules: list[tuple[str, str, str | None, Any]] = []
     if scenario.goal is not None:
@@ -100,42 +100,66 @@ def advance(
     store: Store,
     scenario: Scenario,
     current: State,
+    fresh: ir.Table,
     interval: Interval,
     compiler: Compiler,
     tick_id: str,
 ) -> dict[str, int]:
-    """Decide every step of a scenario that falls due in this tick; return counts by decision."""
-    plan = store.plan
+    """Decide every step of a scenario that falls due in this tick; return counts by decision.
+
+    ``fresh`` holds the events this tick is the first to see (and the whole history of customers
+    enrolled late): a goal or exit reached before them was logged by an earlier tick.
+    """
     counts: dict[str, int] = {}
     enrolments = store.table("enrolments").filter(ibis._.scenario_id == scenario.id)
     active = running(enrolments, store.table("journey_log")).select(
         "enrolment_id", "customer_id", "entered_at", "control", "anniversary", "event_id"
     )
-    counts["ended"] = _ended(store, scenario, active, interval, compiler, tick_id)
-    for index, step in enumerate(scenario.steps):
-        active = running(enrolments, store.table("journey_log")).select(
-            "enrolment_id", "customer_id", "entered_at", "control", "anniversary", "event_id"
-        )
-        messages = store.table("messages").filter(ibis._.action_id == scenario.id)
-        done = messages.group_by("enrolment_id").aggregate(
-            n=messages.count(), last_send=messages.send_at.max()
-        )
-        state = active.left_join(done, "enrolment_id").drop("enrolment_id_right")
-        state = state.filter(state.n.fill_null(0) == index)
-        base = state.entered_at if index == 0 else state.last_send
-        state = state.mutate(due=base + _interval(step.wait)).filter(ibis._.due <= interval.end)
-        if not state.count().to_pyarrow().as_py():
-            continue
-        decided = _decide(store, plan, scenario, step, state, current, interval, compiler, tick_id)
-        for decision, n in decided.items():
-            counts[decision] = counts.get(decision, 0) + n
-    _complete(store, scenario, tick_id, interval)
+    counts["ended"] = _ended(store, scenario, active, fresh, interval, compiler, tick_id)
+    decided_last = True
+    while decided_last:
+        due = _due(store, scenario, interval)
+        waiting = due.group_by("step").aggregate(n=due.count()).to_pyarrow().to_pylist()
+        decided_last = False
+        for index in sorted(row["step"] for row in waiting):
+            step = scenario.steps[index]
+            state = due.filter(due.step == index)
+            decided = _decide(store, scenario, step, state, current, interval, compiler, tick_id)
+            for decision, n in decided.items():
+                counts[decision] = counts.get(decision, 0) + n
+            following = scenario.steps[index + 1] if index + 1 < len(scenario.steps) else None
+            decided_last |= following is not None and not following.wait.delta()
     return counts
+
+
+def _due(store: Store, scenario: Scenario, interval: Interval) -> ir.Table:
+    """Running journeys whose next step falls due by the end of the tick, with that step's index.
+
+    The next step is due ``wait`` after entry (first step) or after the previous step's send time.
+    """
+    enrolments = store.table("enrolments").filter(ibis._.scenario_id == scenario.id)
+    active = running(enrolments, store.table("journey_log")).select(
+        "enrolment_id", "customer_id", "entered_at", "control", "anniversary", "event_id"
+    )
+    messages = store.table("messages").filter(ibis._.action_id == scenario.id)
+    done = messages.group_by("enrolment_id").aggregate(
+        step=messages.count(), last_send=messages.send_at.max()
+    )
+    state = active.left_join(done, "enrolment_id").drop("enrolment_id_right")
+    state = state.mutate(step=state.step.fill_null(0))
+    state = state.filter(state.step < len(scenario.steps))
+    due = ibis.cases(
+        *(
+            (state.step == i, (state.entered_at if i == 0 else state.last_send) + _interval(s.wait))
+            for i, s in enumerate(scenario.steps)
+        ),
+    )
+    state = state.mutate(due=due).filter(ibis._.due <= interval.end)
+    return store.materialize("tick_due", state)
 
 
 def _decide(
     store: Store,
-    plan: Plan,
     scenario: Scenario,
     step: Step,
     state: ir.Table,
@@ -144,14 +168,16 @@ def _decide(
     compiler: Compiler,
     tick_id: str,
 ) -> dict[str, int]:
-    texts = [step.if_]
-    needed = set().union(*(compiler.aggregates(t) for t in texts))
+    """Write the step's message row of each due journey; log the journeys it completes."""
+    plan = store.plan
+    needed = compiler.aggregates(step.if_)
     context = state.left_join(store.table("customers"), "customer_id").drop("customer_id_right")
-    events = store.table("events")
-    trigger_props = events.select(
-        "event_id", **{f"event__{p}": events[p] for p in event_properties(plan)}
-    )
-    context = context.left_join(trigger_props, "event_id").drop("event_id_right")
+    if compiler.reads_event(step.if_):
+        events = store.table("events").semi_join(state.select("event_id"), "event_id")
+        trigger_props = events.select(
+            "event_id", **{f"event__{p}": events[p] for p in event_properties(plan)}
+        )
+        context = context.left_join(trigger_props, "event_id").drop("event_id_right")
     aggs = current.aggregates(needed)
     if aggs is not None:
         context = context.left_join(aggs, "customer_id").drop("customer_id_right")
@@ -217,6 +243,8 @@ def _decide(
             }
         )
     store.append("messages", pa.Table.from_pylist(out))
+    if step is scenario.steps[-1]:
+        _complete(store, scenario, out, tick_id)
     counts: dict[str, int] = {}
     for row in out:
         counts[row["decision"]] = counts.get(row["decision"], 0) + 1
@@ -238,27 +266,23 @@ def _consented(store: Store, who: ir.Table) -> ir.Table:
     )
 
 
-def _complete(store: Store, scenario: Scenario, tick_id: str, interval: Interval) -> None:
-    """Journeys whose every step is decided end as completed."""
-    messages = store.table("messages").filter(ibis._.action_id == scenario.id)
-    done = messages.group_by("enrolment_id", "customer_id").aggregate(
-        n=messages.count(), last=messages.send_at.max()
-    )
-    finished = done.filter(done.n >= len(scenario.steps))
-    finished = finished.anti_join(
-        store.table("journey_log").filter(ibis._.kind.isin(("completed", "converted", "exited"))),
-        "enrolment_id",
-    )
+def _complete(store: Store, scenario: Scenario, last: list[dict[str, Any]], tick_id: str) -> None:
+    """Journeys whose last step was just decided end as completed, at that step's send time."""
     store.append(
         "journey_log",
-        finished.select(
-            row_id=row_id_expr(finished.enrolment_id, ibis.literal("completed")),
-            enrolment_id=finished.enrolment_id,
-            customer_id=finished.customer_id,
-            scenario_id=ibis.literal(scenario.id),
-            kind=ibis.literal("completed"),
-            time=finished["last"],
-            reason=ibis.literal(""),
-            tick_id=ibis.literal(tick_id),
+        pa.Table.from_pylist(
+            [
+                {
+                    "row_id": row_id(m["enrolment_id"], "completed"),
+                    "enrolment_id": m["enrolment_id"],
+                    "customer_id": m["customer_id"],
+                    "scenario_id": scenario.id,
+                    "kind": "completed",
+                    "time": m["send_at"],
+                    "reason": "",
+                    "tick_id": tick_id,
+                }
+                for m in last
+            ]
         ),
     )

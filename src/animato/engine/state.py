@@ -88,6 +88,7 @@ class State:
     events: ir.Table
     now: datetime
     refreshed: int = 0
+    recent: ir.Table | None = None  # events new since the previous tick; None: all of them
 
     def aggregates(self, wanted: Iterable[Aggregate]) -> ir.Table | None:
         """``customer_id`` and one column per wanted aggregate (``None`` when none are wanted)."""
@@ -161,7 +162,12 @@ def refresh(store: Store, compiler: Compiler, now: datetime) -> State:
             }
         ),
     )
-    return State(store.table(STATE), events, now, refreshed)
+    recent = (
+        None
+        if rebuild or last is None
+        else _new_events(events, last["as_of"], last["loaded_mark"], now)
+    )
+    return State(con.table(STATE), events, now, refreshed, recent)
 
 
 def _touched(
@@ -172,12 +178,7 @@ def _touched(
     now: datetime,
 ) -> ir.Table:
     """Customers whose aggregates may differ between ``as_of`` and ``now``."""
-    new = (events.time > as_of) & (events.time <= now)
-    if loaded_mark is not None:  # loaded since the last refresh, however old the event
-        new = new | ((events._loaded_at > loaded_mark) & (events.time <= now))
-    else:
-        new = new | (events.time <= now)
-    parts = [events.filter(new).select("customer_id")]
+    parts = [_new_events(events, as_of, loaded_mark, now).select("customer_id")]
     leaving: dict[Duration, set[str]] = {}
     for agg in aggs:
         if agg.window is not None:
@@ -191,3 +192,13 @@ def _touched(
         )
         parts.append(events.filter(gone).select("customer_id"))
     return ibis.union(*parts, distinct=True) if len(parts) > 1 else parts[0].distinct()
+
+
+def _new_events(
+    events: ir.Table, as_of: datetime, loaded_mark: datetime | None, now: datetime
+) -> ir.Table:
+    """Events a tick at ``now`` sees for the first time: by event time, or loaded since."""
+    new = (events.time > as_of) & (events.time <= now)
+    if loaded_mark is not None:  # loaded since the last refresh, however old the event
+        return events.filter(new | ((events._loaded_at > loaded_mark) & (events.time <= now)))
+    return events.filter(events.time <= now)

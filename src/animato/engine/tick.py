@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -17,6 +18,7 @@ from animato.engine import entry, journeys, segments, state, triggers
 from animato.engine.clock import Interval
 from animato.engine.compile import Compiler
 from animato.engine.ids import row_id
+from animato.engine.state import State
 from animato.store.store import Store
 
 FIRST_LOOKBACK = timedelta(days=1)
@@ -89,6 +91,8 @@ class Engine:
             cands = triggers.candidates(
                 self.plan, events, customers, current, interval, compiler, moved
             )
+            if cands is not None:
+                cands = store.materialize("tick_candidates", cands)
             waiting = _count_by_scenario(cands) if cands is not None else {}
             for scenario in self.plan.scenarios:
                 if cands is not None and waiting.get(scenario.id):
@@ -108,10 +112,11 @@ class Engine:
             busy = _count_by_scenario(
                 entry.running(store.table("enrolments"), store.table("journey_log"))
             )
+            fresh = _fresh_events(store, current, interval, tick_id)
             for scenario in self.plan.scenarios:
                 if busy.get(scenario.id):
                     result.decisions[scenario.id] = journeys.advance(
-                        store, scenario, current, interval, compiler, tick_id
+                        store, scenario, current, fresh, interval, compiler, tick_id
                     )
             result.duration_ms = int((time.perf_counter() - started) * 1000)
             result.ran = True
@@ -132,6 +137,23 @@ class Engine:
                 ),
             )
         return result
+
+
+def _fresh_events(store: Store, current: State, interval: Interval, tick_id: str) -> ir.Table:
+    """The events this tick is the first to see, and the history of customers enrolled late.
+
+    Goals and exits are looked for in them only: an earlier tick saw the rest. A customer whose
+    enrolment starts before this tick (a late trigger event) may have reached a goal since.
+    """
+    events = store.table("events")
+    if current.recent is None:
+        return events
+    enrolments = store.table("enrolments")
+    late = enrolments.filter(
+        (enrolments.tick_id == tick_id) & (enrolments.entered_at <= interval.start)
+    )
+    history = events.semi_join(late.select("customer_id"), "customer_id")
+    return store.materialize("tick_events", ibis.union(current.recent, history))
 
 
 def _count_by_scenario(table: ir.Table) -> dict[str, int]:

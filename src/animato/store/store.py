@@ -6,6 +6,7 @@ replaying a batch is a no-op. A tick runs inside one transaction: it lands whole
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
@@ -21,6 +23,11 @@ from animato.plan.model import Plan
 from animato.store import schema
 
 DEFAULT_LOCATION = Path(".animato") / "store.duckdb"
+
+
+def memory_limit() -> str:
+    """DuckDB's memory budget: ``ANIMATO_MEMORY_LIMIT`` or 3 GB; past it, work spills to disk."""
+    return os.environ.get("ANIMATO_MEMORY_LIMIT", "3GB")
 
 
 def default_path(plan_dir: str | Path) -> Path:
@@ -37,15 +44,17 @@ class Store:
         if self.location != ":memory:":
             Path(self.location).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.con: BaseBackend = ibis.duckdb.connect(self.location)
+            self.con: BaseBackend = ibis.duckdb.connect(self.location, memory_limit=memory_limit())
         except Exception as exc:  # duckdb raises its own IOException for locked files
             raise StoreError(f"cannot open the store {self.location}: {exc}") from exc
         self.keys: dict[str, str] = {}
         self._in_transaction = False
+        self._tables: dict[str, ibis.Table] = {}
         self.ensure_tables()
 
     def ensure_tables(self) -> None:
         """Create missing tables and add columns the plan's contract now declares."""
+        self._tables.clear()
         existing = set(self.con.list_tables())
         for name, (table_schema, key) in schema.tables(self.plan).items():
             self.keys[name] = key
@@ -59,8 +68,10 @@ class Store:
                     self.con.raw_sql(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {type_name}')
 
     def table(self, name: str) -> ibis.Table:
-        """An Ibis expression over a store table."""
-        return self.con.table(name)
+        """An Ibis expression over a store table (looked up once: its schema is fixed)."""
+        if name not in self._tables:
+            self._tables[name] = self.con.table(name)
+        return self._tables[name]
 
     def count(self, name: str) -> int:
         """Number of rows in a table."""
@@ -92,6 +103,15 @@ class Store:
         result = self.con.raw_sql(f'INSERT INTO "{name}" ({columns}) {select}')
         inserted = result.fetchone()
         return int(inserted[0]) if inserted else 0
+
+    def materialize(self, name: str, expr: ir.Table) -> ir.Table:
+        """``expr`` computed once into the temporary table ``name``, which it returns.
+
+        Later expressions read the table instead of recompiling and recomputing ``expr``.
+        """
+        self.con._run_pre_execute_hooks(expr)  # registers in-memory inputs (arrow tables)
+        self.con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {self.con.compile(expr)}')
+        return self.con.table(name)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
