@@ -21,22 +21,26 @@ def tick_table(plan: Plan, result: TickResult) -> Table | str:
         title=f"{ticks} ({result.start:%Y-%m-%d %H:%M}, {result.end:%Y-%m-%d %H:%M}] UTC"
         f" — {result.duration_ms:,} ms"
     )
-    table.add_column("scenario")
+    table.add_column("scenario", no_wrap=True)
     table.add_column("enrolled", justify="right")
     table.add_column("ended", justify="right")
     for decision in decisions:
         table.add_column(decision, justify="right")
+    shown = 0
     for scenario in plan.scenarios:
         counts = result.decisions.get(scenario.id, {})
         enrolled = result.enrolments.get(scenario.id, 0)
         if not enrolled and not any(counts.values()):
             continue
+        shown += 1
         table.add_row(
             scenario.id,
             str(enrolled),
             str(counts.get("ended", 0)),
             *(str(counts.get(d, 0)) for d in decisions),
         )
+    if not shown:
+        return f"{table.title}: no enrolment and no message."
     return table
 
 
