@@ -39,12 +39,15 @@ def enrol(
     customers: ir.Table,
     state: State,
     enrolments: ir.Table,
-    journey_log: ir.Table,
+    busy: ir.Table,
     now: datetime,
     compiler: Compiler,
     tick_id: str,
 ) -> ir.Table:
-    """The new enrolments of one scenario from its candidates of this tick."""
+    """The new enrolments of one scenario from its candidates of this tick.
+
+    ``busy`` holds the running enrolments (of every scenario) as the tick starts.
+    """
     cands = cands.filter(cands.scenario_id == scenario.id)
     rules = plan.conventions.exclusions
     exclusions = [
@@ -64,7 +67,7 @@ def enrol(
     rank = ibis.row_number().over(group_by="customer_id", order_by=["trigger_time", "occurrence"])
     chosen = chosen.mutate(_rank=rank).filter(ibis._._rank == 0).drop("_rank")
     mine = enrolments.filter(enrolments.scenario_id == scenario.id)
-    chosen = chosen.anti_join(running(mine, journey_log), "customer_id")
+    chosen = chosen.anti_join(busy.filter(busy.scenario_id == scenario.id), "customer_id")
     reentry = scenario.reentry
     if reentry.kind == "never":
         chosen = chosen.anti_join(mine, "customer_id")

@@ -10,6 +10,7 @@ decision is ``candidate``, ``withheld:control``, ``dropped:no_consent`` or ``dro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,12 +20,27 @@ import pyarrow as pa
 
 from animato.engine.clock import Interval
 from animato.engine.compile import ENGAGEMENT, Compiler
-from animato.engine.entry import running
+from animato.engine.entry import TERMINAL
 from animato.engine.ids import row_id, row_id_expr
 from animato.engine.state import State
 from animato.plan.model import Scenario, Step
 from animato.store.schema import event_properties
 from animato.store.store import Store
+
+
+@dataclass
+class Tick:
+    """What every scenario's journeys read, computed once per tick into temporary tables.
+
+    ``running``: the enrolments not ended before the journeys pass; ``progress``: their decided
+    steps and last send time; ``fresh``: the events this tick is the first to see (and the history
+    of customers enrolled late), the only ones where a goal or an exit can newly be reached.
+    """
+
+    running: ir.Table
+    progress: ir.Table
+    fresh: ir.Table
+
 
 ADDRESS = {"email": "email", "sms": "phone", "call": "phone", "push": "customer_id"}
 
@@ -96,29 +112,35 @@ def _send_time(interval: Interval, due: datetime, step: Step) -> datetime:
     return max(send, interval.end)
 
 
+ACTIVE = ("enrolment_id", "customer_id", "entered_at", "control", "anniversary", "event_id")
+
+
+def progress(messages: ir.Table, active: ir.Table) -> ir.Table:
+    """Per running enrolment: how many steps are decided (``step``) and the last send time."""
+    mine = messages.semi_join(active.select("enrolment_id"), "enrolment_id")
+    return mine.group_by("enrolment_id").aggregate(step=mine.count(), last_send=mine.send_at.max())
+
+
 def advance(
     store: Store,
     scenario: Scenario,
     current: State,
-    fresh: ir.Table,
+    tick: Tick,
     interval: Interval,
     compiler: Compiler,
     tick_id: str,
 ) -> dict[str, int]:
-    """Decide every step of a scenario that falls due in this tick; return counts by decision.
-
-    ``fresh`` holds the events this tick is the first to see (and the whole history of customers
-    enrolled late): a goal or exit reached before them was logged by an earlier tick.
-    """
+    """Decide every step of a scenario that falls due in this tick; return counts by decision."""
     counts: dict[str, int] = {}
-    enrolments = store.table("enrolments").filter(ibis._.scenario_id == scenario.id)
-    active = running(enrolments, store.table("journey_log")).select(
-        "enrolment_id", "customer_id", "entered_at", "control", "anniversary", "event_id"
-    )
-    counts["ended"] = _ended(store, scenario, active, fresh, interval, compiler, tick_id)
+    active = tick.running.filter(tick.running.scenario_id == scenario.id).select(*ACTIVE)
+    counts["ended"] = _ended(store, scenario, active, tick.fresh, interval, compiler, tick_id)
+    log = store.table("journey_log")
+    ended = log.filter((log.tick_id == tick_id) & log.kind.isin(TERMINAL))
+    active = active.anti_join(ended, "enrolment_id")
+    done = tick.progress
     decided_last = True
     while decided_last:
-        due = _due(store, scenario, interval)
+        due = _due(store, scenario, active, done, interval)
         waiting = due.group_by("step").aggregate(n=due.count()).to_pyarrow().to_pylist()
         decided_last = False
         for index in sorted(row["step"] for row in waiting):
@@ -129,22 +151,19 @@ def advance(
                 counts[decision] = counts.get(decision, 0) + n
             following = scenario.steps[index + 1] if index + 1 < len(scenario.steps) else None
             decided_last |= following is not None and not following.wait.delta()
+        if decided_last:  # a step with no wait may follow at once: count again
+            messages = store.table("messages")
+            done = progress(messages.filter(messages.action_id == scenario.id), active)
     return counts
 
 
-def _due(store: Store, scenario: Scenario, interval: Interval) -> ir.Table:
+def _due(
+    store: Store, scenario: Scenario, active: ir.Table, done: ir.Table, interval: Interval
+) -> ir.Table:
     """Running journeys whose next step falls due by the end of the tick, with that step's index.
 
     The next step is due ``wait`` after entry (first step) or after the previous step's send time.
     """
-    enrolments = store.table("enrolments").filter(ibis._.scenario_id == scenario.id)
-    active = running(enrolments, store.table("journey_log")).select(
-        "enrolment_id", "customer_id", "entered_at", "control", "anniversary", "event_id"
-    )
-    messages = store.table("messages").filter(ibis._.action_id == scenario.id)
-    done = messages.group_by("enrolment_id").aggregate(
-        step=messages.count(), last_send=messages.send_at.max()
-    )
     state = active.left_join(done, "enrolment_id").drop("enrolment_id_right")
     state = state.mutate(step=state.step.fill_null(0))
     state = state.filter(state.step < len(scenario.steps))

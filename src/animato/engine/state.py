@@ -197,8 +197,12 @@ def _touched(
 def _new_events(
     events: ir.Table, as_of: datetime, loaded_mark: datetime | None, now: datetime
 ) -> ir.Table:
-    """Events a tick at ``now`` sees for the first time: by event time, or loaded since."""
-    new = (events.time > as_of) & (events.time <= now)
-    if loaded_mark is not None:  # loaded since the last refresh, however old the event
-        return events.filter(new | ((events._loaded_at > loaded_mark) & (events.time <= now)))
-    return events.filter(events.time <= now)
+    """Events a tick at ``now`` sees for the first time: by event time, or loaded since.
+
+    Two range filters rather than one ``or``, so that DuckDB skips row groups by their min/max.
+    """
+    if loaded_mark is None:
+        return events.filter(events.time <= now)
+    timely = events.filter(events.time > as_of, events.time <= now)
+    late = events.filter(events._loaded_at > loaded_mark, events.time <= as_of)
+    return ibis.union(timely, late)

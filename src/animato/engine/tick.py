@@ -94,6 +94,9 @@ class Engine:
             if cands is not None:
                 cands = store.materialize("tick_candidates", cands)
             waiting = _count_by_scenario(cands) if cands is not None else {}
+            busy = store.materialize(
+                "tick_busy", entry.running(store.table("enrolments"), store.table("journey_log"))
+            )
             for scenario in self.plan.scenarios:
                 if cands is not None and waiting.get(scenario.id):
                     new = entry.enrol(
@@ -103,20 +106,27 @@ class Engine:
                         customers,
                         current,
                         store.table("enrolments"),
-                        store.table("journey_log"),
+                        busy,
                         now,
                         compiler,
                         tick_id,
                     )
                     result.enrolments[scenario.id] = store.append("enrolments", new)
-            busy = _count_by_scenario(
-                entry.running(store.table("enrolments"), store.table("journey_log"))
+            running = store.materialize(
+                "tick_running", entry.running(store.table("enrolments"), store.table("journey_log"))
             )
-            fresh = _fresh_events(store, current, interval, tick_id)
+            shared = journeys.Tick(
+                running,
+                store.materialize(
+                    "tick_progress", journeys.progress(store.table("messages"), running)
+                ),
+                _fresh_events(store, current, interval, tick_id),
+            )
+            open_journeys = _count_by_scenario(running)
             for scenario in self.plan.scenarios:
-                if busy.get(scenario.id):
+                if open_journeys.get(scenario.id):
                     result.decisions[scenario.id] = journeys.advance(
-                        store, scenario, current, fresh, interval, compiler, tick_id
+                        store, scenario, current, shared, interval, compiler, tick_id
                     )
             result.duration_ms = int((time.perf_counter() - started) * 1000)
             result.ran = True
@@ -152,6 +162,8 @@ def _fresh_events(store: Store, current: State, interval: Interval, tick_id: str
     late = enrolments.filter(
         (enrolments.tick_id == tick_id) & (enrolments.entered_at <= interval.start)
     )
+    if not late.count().to_pyarrow().as_py():
+        return store.materialize("tick_events", current.recent)
     history = events.semi_join(late.select("customer_id"), "customer_id")
     return store.materialize("tick_events", ibis.union(current.recent, history))
 
