@@ -32,11 +32,15 @@ from animato.store.store import Store
 class Tick:
     """What every scenario's journeys read, computed once per tick into temporary tables.
 
-    ``running``: the enrolments not ended before the journeys pass; ``progress``: their decided
-    steps and last send time; ``fresh``: the events this tick is the first to see (and the history
-    of customers enrolled late), the only ones where a goal or an exit can newly be reached.
+    ``customers``: the customers with a running journey; ``consents``: their granted consents;
+    ``running``: the enrolments not ended
+    before the journeys pass; ``progress``: their decided steps and last send time; ``fresh``:
+    the events this tick is the first to see (and the history of customers enrolled late), the
+    only ones where a goal or an exit can newly be reached.
     """
 
+    customers: ir.Table
+    consents: ir.Table
     running: ir.Table
     progress: ir.Table
     fresh: ir.Table
@@ -45,54 +49,62 @@ class Tick:
 ADDRESS = {"email": "email", "sms": "phone", "call": "phone", "push": "customer_id"}
 
 
-def _ended(
+def end(
     store: Store,
-    scenario: Scenario,
-    active: ir.Table,
-    events: ir.Table,
+    scenarios: list[Scenario],
+    tick: Tick,
     interval: Interval,
     compiler: Compiler,
     tick_id: str,
-) -> int:
-    """Log goals reached and exits seen in ``events``; return how many journeys ended."""
-    rows: list[ir.Table] = []
-    rules: list[tuple[str, str, str | None, Any]] = []
-    if scenario.goal is not None:
-        rules.append(("converted", scenario.goal.event, scenario.goal.where, scenario.goal.within))
-    rules += [("exited", r.event, r.where, None) for r in scenario.exit_when]
-    for kind, event_type, where, within in rules:
-        hits = events.filter((events.type == event_type) & (events.time <= interval.end))
-        hits = hits.join(active, "customer_id").filter(lambda t: t.time > t.entered_at)
-        if within is not None:
-            hits = hits.filter(hits.time <= hits.entered_at + _interval(within))
-        if where is not None:
-            hits = hits.mutate(**{f"event__{p}": hits[p] for p in event_properties(store.plan)})
-            hits = hits.filter(compiler.condition(where, hits))
-        first = hits.group_by("enrolment_id", "customer_id").aggregate(time=hits.time.min())
-        rows.append(
-            first.select(
-                row_id=row_id_expr(first.enrolment_id, ibis.literal(kind)),
-                enrolment_id=first.enrolment_id,
-                customer_id=first.customer_id,
-                scenario_id=ibis.literal(scenario.id),
-                kind=ibis.literal(kind),
-                time=first.time,
-                reason=ibis.literal(event_type),
-                tick_id=ibis.literal(tick_id),
+) -> dict[str, int]:
+    """Log the goals reached and exits of every running journey, in one pass over the fresh
+    events; return how many journeys ended per scenario.
+
+    A journey ends at its first hit after entry; a goal wins over an exit, and exits count in
+    the order the scenario lists them.
+    """
+    hits: list[ir.Table] = []
+    events = tick.fresh.filter(tick.fresh.time <= interval.end)
+    for scenario in scenarios:
+        active = tick.running.filter(tick.running.scenario_id == scenario.id).select(*ACTIVE)
+        rules: list[tuple[str, str, str | None, Any]] = []
+        if scenario.goal is not None:
+            goal = scenario.goal
+            rules.append(("converted", goal.event, goal.where, goal.within))
+        rules += [("exited", r.event, r.where, None) for r in scenario.exit_when]
+        for rank, (kind, event_type, where, within) in enumerate(rules):
+            found = events.filter(events.type == event_type).join(active, "customer_id")
+            found = found.filter(found.time > found.entered_at)
+            if within is not None:
+                found = found.filter(found.time <= found.entered_at + _interval(within))
+            if where is not None:
+                props = {f"event__{p}": found[p] for p in event_properties(store.plan)}
+                found = found.mutate(**props)
+                found = found.filter(compiler.condition(where, found))
+            first = found.group_by("enrolment_id", "customer_id").aggregate(time=found.time.min())
+            hits.append(
+                first.select(
+                    row_id=row_id_expr(first.enrolment_id, ibis.literal(kind)),
+                    enrolment_id=first.enrolment_id,
+                    customer_id=first.customer_id,
+                    scenario_id=ibis.literal(scenario.id),
+                    kind=ibis.literal(kind),
+                    time=first.time,
+                    reason=ibis.literal(event_type),
+                    tick_id=ibis.literal(tick_id),
+                    _rank=ibis.literal(rank),
+                )
             )
-        )
-    ended = 0
-    for table in rows:  # goal first: a converted journey is not also exited
-        ended += store.append(
-            "journey_log",
-            table.anti_join(
-                store.table("journey_log").filter(
-                    ibis._.kind.isin(("completed", "converted", "exited"))
-                ),
-                "enrolment_id",
-            ),
-        )
-    return ended
+    if not hits:
+        return {}
+    every = ibis.union(*hits)
+    first_hit = ibis.row_number().over(group_by="enrolment_id", order_by="_rank") == 0
+    if not store.append("journey_log", every.filter(first_hit).drop("_rank")):
+        return {}
+    log = store.table("journey_log")
+    ended = log.filter((log.tick_id == tick_id) & log.kind.isin(("converted", "exited")))
+    counts = ended.group_by("scenario_id").aggregate(n=ended.count()).to_pyarrow().to_pylist()
+    return {row["scenario_id"]: row["n"] for row in counts}
 
 
 def _interval(duration: Any) -> Any:
@@ -123,90 +135,116 @@ def progress(messages: ir.Table, active: ir.Table) -> ir.Table:
 
 def advance(
     store: Store,
-    scenario: Scenario,
+    scenarios: list[Scenario],
     current: State,
     tick: Tick,
     interval: Interval,
     compiler: Compiler,
     tick_id: str,
-) -> dict[str, int]:
-    """Decide every step of a scenario that falls due in this tick; return counts by decision."""
-    counts: dict[str, int] = {}
-    active = tick.running.filter(tick.running.scenario_id == scenario.id).select(*ACTIVE)
-    counts["ended"] = _ended(store, scenario, active, tick.fresh, interval, compiler, tick_id)
+) -> dict[str, dict[str, int]]:
+    """Decide every step that falls due in this tick; return counts by scenario and decision.
+
+    All the scenarios' due steps are decided together, one query a round; a step with no wait
+    after one just decided makes another round. Journeys :func:`end` ended are left alone.
+    """
     log = store.table("journey_log")
     ended = log.filter((log.tick_id == tick_id) & log.kind.isin(TERMINAL))
-    active = active.anti_join(ended, "enrolment_id")
-    done = tick.progress
-    decided_last = True
-    while decided_last:
-        due = _due(store, scenario, active, done, interval)
-        waiting = due.group_by("step").aggregate(n=due.count()).to_pyarrow().to_pylist()
-        decided_last = False
-        for index in sorted(row["step"] for row in waiting):
-            step = scenario.steps[index]
-            state = due.filter(due.step == index)
-            decided = _decide(store, scenario, step, state, current, interval, compiler, tick_id)
-            for decision, n in decided.items():
-                counts[decision] = counts.get(decision, 0) + n
-            following = scenario.steps[index + 1] if index + 1 < len(scenario.steps) else None
-            decided_last |= following is not None and not following.wait.delta()
-        if decided_last:  # a step with no wait may follow at once: count again
-            messages = store.table("messages")
-            done = progress(messages.filter(messages.action_id == scenario.id), active)
+    active = tick.running.anti_join(ended, "enrolment_id").select("scenario_id", *ACTIVE)
+    by_id = {scenario.id: scenario for scenario in scenarios}
+    counts: dict[str, dict[str, int]] = {}
+    done, pending = tick.progress, scenarios
+    while pending:
+        due = _due(store, pending, active, done, interval)
+        waiting = due.group_by("scenario_id", "step").aggregate(n=due.count()).to_pyarrow()
+        pairs = sorted(
+            zip(waiting["scenario_id"].to_pylist(), waiting["step"].to_pylist(), strict=True)
+        )
+        if not pairs:
+            break
+        decisions = [
+            _decision(
+                store,
+                by_id[sid],
+                index,
+                due.filter((due.scenario_id == sid) & (due.step == index)),
+                tick,
+                current,
+                compiler,
+            )
+            for sid, index in pairs
+        ]
+        rows = ibis.union(*decisions).to_pyarrow().to_pylist()
+        _write(store, by_id, rows, interval, tick_id, counts)
+        again = {
+            sid
+            for sid, index in pairs
+            if index + 1 < len(by_id[sid].steps) and not by_id[sid].steps[index + 1].wait.delta()
+        }
+        pending = [scenario for scenario in scenarios if scenario.id in again]
+        done = progress(store.table("messages"), active)
     return counts
 
 
 def _due(
-    store: Store, scenario: Scenario, active: ir.Table, done: ir.Table, interval: Interval
+    store: Store,
+    scenarios: list[Scenario],
+    active: ir.Table,
+    done: ir.Table,
+    interval: Interval,
 ) -> ir.Table:
     """Running journeys whose next step falls due by the end of the tick, with that step's index.
 
     The next step is due ``wait`` after entry (first step) or after the previous step's send time.
     """
-    state = active.left_join(done, "enrolment_id").drop("enrolment_id_right")
+    ids = [scenario.id for scenario in scenarios]
+    state = active.filter(active.scenario_id.isin(ids))
+    state = state.left_join(done, "enrolment_id").drop("enrolment_id_right")
     state = state.mutate(step=state.step.fill_null(0))
-    state = state.filter(state.step < len(scenario.steps))
+    base = {0: state.entered_at}
     due = ibis.cases(
         *(
-            (state.step == i, (state.entered_at if i == 0 else state.last_send) + _interval(s.wait))
-            for i, s in enumerate(scenario.steps)
+            (
+                (state.scenario_id == scenario.id) & (state.step == i),
+                base.get(i, state.last_send) + _interval(step.wait),
+            )
+            for scenario in scenarios
+            for i, step in enumerate(scenario.steps)
         ),
+        else_=ibis.null("timestamp"),
     )
     state = state.mutate(due=due).filter(ibis._.due <= interval.end)
     return store.materialize("tick_due", state)
 
 
-def _decide(
+def _decision(
     store: Store,
     scenario: Scenario,
-    step: Step,
+    index: int,
     state: ir.Table,
+    tick: Tick,
     current: State,
-    interval: Interval,
     compiler: Compiler,
-    tick_id: str,
-) -> dict[str, int]:
-    """Write the step's message row of each due journey; log the journeys it completes."""
+) -> ir.Table:
+    """The decision and channel of step ``index`` for each journey of ``state`` it is due for."""
     plan = store.plan
-    needed = compiler.aggregates(step.if_)
-    context = state.left_join(store.table("customers"), "customer_id").drop("customer_id_right")
+    step = scenario.steps[index]
+    context = state.left_join(tick.customers, "customer_id").drop("customer_id_right")
     if compiler.reads_event(step.if_):
         events = store.table("events").semi_join(state.select("event_id"), "event_id")
         trigger_props = events.select(
             "event_id", **{f"event__{p}": events[p] for p in event_properties(plan)}
         )
         context = context.left_join(trigger_props, "event_id").drop("event_id_right")
-    aggs = current.aggregates(needed)
+    aggs = current.aggregates(compiler.aggregates(step.if_))
     if aggs is not None:
         context = context.left_join(aggs, "customer_id").drop("customer_id_right")
     # Engagement comes from tracking (delivery issue); until then nobody has opened or clicked.
-    earlier = [s.id for s in scenario.steps[: scenario.steps.index(step)]]
+    earlier = [s.id for s in scenario.steps[:index]]
     context = context.mutate(
         **{f"{k}__{s}": ibis.literal(False) for k in ENGAGEMENT for s in earlier},
         **{f"{k}__previous": ibis.literal(False) for k in ENGAGEMENT},
     )
-    consent = _consented(store, state)
+    consent = tick.consents
     purpose = plan.conventions.consent
     channels = [step.channel] + ([step.fallback.channel] if step.fallback else [])
     reach = {}
@@ -217,7 +255,7 @@ def _decide(
             context[address].notnull() if address in context.columns else ibis.literal(True)
         )
         reach[channel] = (context.customer_id.isin(ok.customer_id), has_address)
-    chosen = ibis.literal(step.channel)
+    chosen: ir.StringValue = ibis.literal(step.channel)
     decision = ibis.cases(
         (~compiler.condition(step.if_, context), "skipped:condition"),
         (context.control.notnull(), "withheld:control"),
@@ -237,42 +275,50 @@ def _decide(
     decision = ibis.cases(
         (no_address & (decision == "dropped:no_consent"), "dropped:no_address"), else_=decision
     )
-    rows = (
-        context.select("enrolment_id", "customer_id", "due", channel=chosen, decision=decision)
-        .to_pyarrow()
-        .to_pylist()
-    )
-    if not rows:
-        return {}
-    out = []
+    return context.select(
+        "scenario_id", "step", "enrolment_id", "customer_id", "due", channel=chosen,
+        decision=decision,
+    )  # fmt: skip
+
+
+def _write(
+    store: Store,
+    by_id: dict[str, Scenario],
+    rows: list[dict[str, Any]],
+    interval: Interval,
+    tick_id: str,
+    counts: dict[str, dict[str, int]],
+) -> None:
+    """Write one message row per decision, log the journeys whose last step it was, count."""
+    out, last = [], []
     for row in rows:
-        send = _send_time(interval, row["due"], step)
-        out.append(
-            {
-                "message_id": row_id(row["enrolment_id"], step.id),
-                "enrolment_id": row["enrolment_id"],
-                "customer_id": row["customer_id"],
-                "action_id": scenario.id,
-                "step_id": step.id,
-                "channel": row["channel"],
-                "due_at": row["due"],
-                "send_at": row["due"] if row["decision"] == "skipped:condition" else send,
-                "decision": row["decision"],
-                "tick_id": tick_id,
-            }
-        )
+        scenario = by_id[row["scenario_id"]]
+        step = scenario.steps[row["step"]]
+        skipped = row["decision"] == "skipped:condition"
+        message = {
+            "message_id": row_id(row["enrolment_id"], step.id),
+            "enrolment_id": row["enrolment_id"],
+            "customer_id": row["customer_id"],
+            "action_id": scenario.id,
+            "step_id": step.id,
+            "channel": row["channel"],
+            "due_at": row["due"],
+            "send_at": row["due"] if skipped else _send_time(interval, row["due"], step),
+            "decision": row["decision"],
+            "tick_id": tick_id,
+        }
+        out.append(message)
+        if row["step"] == len(scenario.steps) - 1:
+            last.append(message)
+        mine = counts.setdefault(scenario.id, {})
+        mine[row["decision"]] = mine.get(row["decision"], 0) + 1
     store.append("messages", pa.Table.from_pylist(out))
-    if step is scenario.steps[-1]:
-        _complete(store, scenario, out, tick_id)
-    counts: dict[str, int] = {}
-    for row in out:
-        counts[row["decision"]] = counts.get(row["decision"], 0) + 1
-    return counts
+    if last:
+        _complete(store, last, tick_id)
 
 
-def _consented(store: Store, who: ir.Table) -> ir.Table:
+def consented(consents: ir.Table, who: ir.Table) -> ir.Table:
     """Those of ``who`` whose latest consent event per channel and purpose is a grant."""
-    consents = store.table("consents")
     consents = consents.semi_join(who.select("customer_id").distinct(), "customer_id")
     latest = consents.mutate(
         _rank=ibis.row_number().over(
@@ -285,7 +331,7 @@ def _consented(store: Store, who: ir.Table) -> ir.Table:
     )
 
 
-def _complete(store: Store, scenario: Scenario, last: list[dict[str, Any]], tick_id: str) -> None:
+def _complete(store: Store, last: list[dict[str, Any]], tick_id: str) -> None:
     """Journeys whose last step was just decided end as completed, at that step's send time."""
     store.append(
         "journey_log",
@@ -295,7 +341,7 @@ def _complete(store: Store, scenario: Scenario, last: list[dict[str, Any]], tick
                     "row_id": row_id(m["enrolment_id"], "completed"),
                     "enrolment_id": m["enrolment_id"],
                     "customer_id": m["customer_id"],
-                    "scenario_id": scenario.id,
+                    "scenario_id": m["action_id"],
                     "kind": "completed",
                     "time": m["send_at"],
                     "reason": "",

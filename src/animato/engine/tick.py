@@ -7,7 +7,7 @@ as it was, and running the same tick twice writes nothing the second time.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import ibis
@@ -97,25 +97,32 @@ class Engine:
             busy = store.materialize(
                 "tick_busy", entry.running(store.table("enrolments"), store.table("journey_log"))
             )
-            for scenario in self.plan.scenarios:
-                if cands is not None and waiting.get(scenario.id):
-                    new = entry.enrol(
-                        self.plan,
-                        scenario,
-                        cands,
-                        customers,
-                        current,
-                        store.table("enrolments"),
-                        busy,
-                        now,
-                        compiler,
-                        tick_id,
-                    )
-                    result.enrolments[scenario.id] = store.append("enrolments", new)
+            customers, consents, current = _involved(store, current, busy, cands)
+            new = [
+                entry.enrol(
+                    self.plan,
+                    scenario,
+                    cands,
+                    customers,
+                    current,
+                    store.table("enrolments"),
+                    busy,
+                    now,
+                    compiler,
+                    tick_id,
+                )
+                for scenario in self.plan.scenarios
+                if cands is not None and waiting.get(scenario.id)
+            ]
+            if new and store.append("enrolments", ibis.union(*new)):
+                enrolled = store.table("enrolments").filter(ibis._.tick_id == tick_id)
+                result.enrolments = _count_by_scenario(enrolled)
             running = store.materialize(
                 "tick_running", entry.running(store.table("enrolments"), store.table("journey_log"))
             )
             shared = journeys.Tick(
+                customers,
+                consents,
                 running,
                 store.materialize(
                     "tick_progress", journeys.progress(store.table("messages"), running)
@@ -123,11 +130,16 @@ class Engine:
                 _fresh_events(store, current, interval, tick_id),
             )
             open_journeys = _count_by_scenario(running)
-            for scenario in self.plan.scenarios:
-                if open_journeys.get(scenario.id):
-                    result.decisions[scenario.id] = journeys.advance(
-                        store, scenario, current, shared, interval, compiler, tick_id
-                    )
+            busy_scenarios = [s for s in self.plan.scenarios if open_journeys.get(s.id)]
+            ended = journeys.end(store, busy_scenarios, shared, interval, compiler, tick_id)
+            decided = journeys.advance(
+                store, busy_scenarios, current, shared, interval, compiler, tick_id
+            )
+            for scenario in busy_scenarios:
+                result.decisions[scenario.id] = {
+                    "ended": ended.get(scenario.id, 0),
+                    **decided.get(scenario.id, {}),
+                }
             result.duration_ms = int((time.perf_counter() - started) * 1000)
             result.ran = True
             store.append(
@@ -147,6 +159,26 @@ class Engine:
                 ),
             )
         return result
+
+
+def _involved(
+    store: Store, current: State, busy: ir.Table, cands: ir.Table | None
+) -> tuple[ir.Table, ir.Table, State]:
+    """Customers, granted consents and state rows of those this tick may enrol or move along.
+
+    Entry and journeys join these small tables instead of the whole base, again and again.
+    """
+    ids = busy.select("customer_id")
+    if cands is not None:
+        ids = ibis.union(ids, cands.select("customer_id"))
+    people = store.materialize("tick_people", ids.distinct())
+    customers = store.table("customers").semi_join(people, "customer_id")
+    rows = current.table.semi_join(people, "customer_id")
+    return (
+        store.materialize("tick_customers", customers),
+        store.materialize("tick_consents", journeys.consented(store.table("consents"), people)),
+        replace(current, table=store.materialize("tick_state", rows)),
+    )
 
 
 def _fresh_events(store: Store, current: State, interval: Interval, tick_id: str) -> ir.Table:
