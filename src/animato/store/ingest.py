@@ -112,13 +112,15 @@ def _counts(typed: ir.Table) -> dict[str | None, int]:
 
 def _customers(rows: Rows) -> ir.Table:
     plan = rows.store.plan
-    fields: list[tuple[str, str, str, bool, list[str] | None]] = [
-        (name, kind, name, False, None) for name, kind in BUILTIN_FIELDS.items()
-    ]
-    fields += [
-        (name, spec.type, spec.column or name, spec.required, spec.values)
+    # The contract may declare a built-in field again (email, phone…): its declaration wins.
+    declared: dict[str, tuple[str, str, str, bool, list[str] | None]] = {
+        name: (name, kind, name, False, None) for name, kind in BUILTIN_FIELDS.items()
+    }
+    declared |= {
+        name: (name, spec.type, spec.column or name, spec.required, spec.values)
         for name, spec in plan.data.customer.items()
-    ]
+    }
+    fields = list(declared.values())
     rows.look_up([(c, k) for _, k, s, _, _ in fields if k in LOOKED_UP if (c := rows.find(s))])
     absent = [name for name, _, source, _, _ in fields if rows.find(source) is None]
     current = rows.store.table("customers")
