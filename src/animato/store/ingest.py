@@ -87,24 +87,31 @@ def ingest(store: Store, kind: Kind, path: str | Path, *, progress: bool = False
             phase("checking")
             raw = rows.t
             typed = store.materialize(TYPED, _CHECKS[kind](rows))
-            counts = _counts(typed)
+            counts, distinct = _counts(typed, _KEYS.get(kind))
             with store.transaction():
                 phase("quarantining")
                 target = quarantine.record(store, kind, path, raw, rows.columns, typed, loaded_at)
                 phase("loading")
                 good = typed.filter(typed[REASON].isnull()).drop(REASON)
-                loaded = _LOADS[kind](store, good, loaded_at) if counts.get(None) else 0
+                load = _LOADS[kind]
+                loaded = load(store, good, loaded_at, distinct) if counts.get(None) else 0
         finally:
             staging.drop(store, CUSTOMERS, quarantine.BAD, TYPED)
     bad = sorted(((str(r), n) for r, n in counts.items() if r), key=lambda p: (-p[1], p[0]))
     return IngestSummary(loaded, counts.get(None, 0) - loaded, dict(bad), target)
 
 
-def _counts(typed: ir.Table) -> dict[str | None, int]:
-    result = typed.group_by(REASON).agg(n=typed.count()).to_pyarrow()
-    return {
-        r: int(n) for r, n in zip(result[REASON].to_pylist(), result["n"].to_pylist(), strict=True)
-    }
+def _counts(typed: ir.Table, key: str | None) -> tuple[dict[str | None, int], bool]:
+    """Rows by reason (None: good), and whether the good rows' ``key`` values are all distinct.
+
+    Checking distinctness costs a fraction of keeping the first row of each key, which a file
+    without repeated ids (the usual case) can then skip.
+    """
+    keys = typed[key].nunique() if key else ibis.literal(0)
+    result = typed.group_by(REASON).agg(n=typed.count(), keys=keys).to_pyarrow().to_pylist()
+    counts = {row[REASON]: int(row["n"]) for row in result}
+    good = next((row for row in result if row[REASON] is None), None)
+    return counts, key is not None and good is not None and good["keys"] == good["n"]
 
 
 # --- the three kinds -----------------------------------------------------------------------
@@ -262,17 +269,23 @@ _CHECKS: dict[str, Callable[[Rows], ir.Table]] = {
 # --- loading -------------------------------------------------------------------------------
 
 
-def _keyed(table: str, key: str) -> Callable[[Store, ir.Table, datetime], int]:
+# A loader: (store, good rows, load time, whether the good rows' keys are distinct) → rows loaded.
+Loader = Callable[[Store, ir.Table, datetime, bool], int]
+
+
+def _keyed(table: str, key: str) -> Loader:
     """Loader of a table keyed by ``key``: the first row of each key, if the key is new."""
 
-    def load(store: Store, good: ir.Table, loaded_at: datetime) -> int:
-        first = good.filter(ibis.row_number().over(group_by=good[key], order_by=good[ROW]) == 0)
+    def load(store: Store, good: ir.Table, loaded_at: datetime, distinct: bool) -> int:
+        first = good
+        if not distinct:
+            first = good.filter(ibis.row_number().over(group_by=good[key], order_by=good[ROW]) == 0)
         return store.append(table, first.mutate(_loaded_at=ibis.literal(loaded_at)), unique=True)
 
     return load
 
 
-def _load_customers(store: Store, good: ir.Table, loaded_at: datetime) -> int:
+def _load_customers(store: Store, good: ir.Table, loaded_at: datetime, distinct: bool) -> int:
     """Append new versions to the log; replace the current row of customers that changed.
 
     A row changes its customer when it is the file's last row for that customer and differs from
@@ -294,7 +307,8 @@ def _load_customers(store: Store, good: ir.Table, loaded_at: datetime) -> int:
     return loaded
 
 
-_LOADS: dict[str, Callable[[Store, ir.Table, datetime], int]] = {
+_KEYS = {"events": "event_id", "consents": "consent_id"}
+_LOADS: dict[str, Loader] = {
     "customers": _load_customers,
     "events": _keyed("events", "event_id"),
     "consents": _keyed("consents", "consent_id"),
