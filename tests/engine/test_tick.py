@@ -50,6 +50,23 @@ def test_event_trigger_with_where_and_steps(store: Store) -> None:
     assert rows(store, "journey_log", kind="completed")[0]["customer_id"] == "a"
 
 
+def test_a_customer_time_zone_sets_the_local_send_time(store: Store) -> None:
+    customers(
+        store,
+        {"customer_id": "a", "phone": "+33600000001", "timezone": None},  # the plan's zone
+        {"customer_id": "m", "phone": "+596696000001", "timezone": "America/Martinique"},
+    )
+    for who in "am":
+        event(store, f"e{who}", who, "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=80.0)
+    engine = Engine(store)
+    daily(engine, datetime(2027, 3, 1, 12), 2)
+    sent = {m["customer_id"]: m["send_at"] for m in rows(store, "messages", step_id="t2")}
+    assert sent == {
+        "a": datetime(2027, 3, 2, 17),  # 18:00 in Paris (UTC+1)
+        "m": datetime(2027, 3, 2, 22),  # 18:00 in Martinique (UTC-4)
+    }
+
+
 def test_same_tick_twice_writes_nothing(store: Store) -> None:
     customers(store, {"customer_id": "a"})
     event(store, "e1", "a", "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=80.0)

@@ -23,9 +23,10 @@ class Interval:
         """The plan's time zone."""
         return ZoneInfo(self.timezone)
 
-    def local_day(self, moment: datetime) -> date:
-        """The local calendar day of a naive-UTC moment."""
-        return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(self.zone).date()
+    def local_day(self, moment: datetime, zone: str | None = None) -> date:
+        """The local calendar day of a naive-UTC moment (in ``zone``, else the plan's)."""
+        local = ZoneInfo(zone) if zone else self.zone
+        return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(local).date()
 
     def days(self, late_within: Duration) -> list[date]:
         """Local days whose date triggers fire in this tick, catching up only ``late_within``."""
@@ -35,9 +36,9 @@ class Interval:
         first = max(first, earliest)
         return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
-    def to_utc(self, day: date, at: time) -> datetime:
-        """The naive-UTC moment of a local day and time of day."""
-        local = datetime.combine(day, at, tzinfo=self.zone)
+    def to_utc(self, day: date, at: time, zone: str | None = None) -> datetime:
+        """The naive-UTC moment of a local day and time of day (in ``zone``, else the plan's)."""
+        local = datetime.combine(day, at, tzinfo=ZoneInfo(zone) if zone else self.zone)
         return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 

@@ -113,14 +113,17 @@ def _interval(duration: Any) -> Any:
     return make(duration)
 
 
-def _send_time(interval: Interval, due: datetime, step: Step) -> datetime:
-    """The first local ``at`` time at or after ``due`` (or ``due``), never before the tick."""
+def _send_time(interval: Interval, due: datetime, step: Step, zone: str | None) -> datetime:
+    """The first local ``at`` time at or after ``due`` (or ``due``), never before the tick.
+
+    Local means in the customer's own time zone when it is known, else the plan's.
+    """
     send = due
     if step.at is not None:
-        day = interval.local_day(due)
-        send = interval.to_utc(day, step.at)
+        day = interval.local_day(due, zone)
+        send = interval.to_utc(day, step.at, zone)
         if send < due:
-            send = interval.to_utc(day + timedelta(days=1), step.at)
+            send = interval.to_utc(day + timedelta(days=1), step.at, zone)
     return max(send, interval.end)
 
 
@@ -276,7 +279,7 @@ def _decision(
         (no_address & (decision == "dropped:no_consent"), "dropped:no_address"), else_=decision
     )
     return context.select(
-        "scenario_id", "step", "enrolment_id", "customer_id", "due", channel=chosen,
+        "scenario_id", "step", "enrolment_id", "customer_id", "due", "timezone", channel=chosen,
         decision=decision,
     )  # fmt: skip
 
@@ -303,7 +306,9 @@ def _write(
             "step_id": step.id,
             "channel": row["channel"],
             "due_at": row["due"],
-            "send_at": row["due"] if skipped else _send_time(interval, row["due"], step),
+            "send_at": row["due"]
+            if skipped
+            else _send_time(interval, row["due"], step, row["timezone"]),
             "decision": row["decision"],
             "tick_id": tick_id,
         }
