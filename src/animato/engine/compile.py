@@ -68,6 +68,13 @@ class Compiler:
         tree = c.parse(text)
         return any(isinstance(n, c.Name) and n.parts[0] == "event" for n in c.walk(tree))
 
+    def reads_only_event(self, text: str) -> bool:
+        """Whether a condition reads nothing but the event's properties (no customer, no call)."""
+        nodes = list(c.walk(c.parse(text)))
+        names = [n for n in nodes if isinstance(n, c.Name)]
+        calls = [n for n in nodes if isinstance(n, c.Call)]
+        return not calls and all(n.parts[0] == "event" for n in names)
+
     def _aggregates(self, node: c.Node, seen: set[str]) -> set[Aggregate]:
         found: set[Aggregate] = set()
         for sub in c.walk(node):

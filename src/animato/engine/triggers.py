@@ -59,7 +59,9 @@ def event_trigger(
     )
     props = {f"event__{p}": fired[p] for p in event_properties(plan)}
     fired = fired.mutate(**props)
-    if trigger.where is not None:
+    if trigger.where is not None and compiler.reads_only_event(trigger.where):
+        fired = fired.filter(compiler.condition(trigger.where, fired))
+    elif trigger.where is not None:
         needed = compiler.aggregates(trigger.where)
         context = fired.left_join(customers, "customer_id")
         if "customer_id_right" in context.columns:
@@ -162,11 +164,16 @@ def inactive_trigger(
             ),
         ).filter(ibis._["last"].notnull())
         if spec.scope == "account":
-            stats = (
-                stats.join(accounts, "customer_id")
-                .group_by("group")
-                .aggregate(last=ibis._["last"].max())
-            )
+            # An account's last event is one of its contacts': it can cross the threshold in
+            # this tick only if one contact's own last event does, so only those accounts count.
+            members = accounts
+            if spec.for_ != "cadence":
+                due = stats["last"] + _interval(spec.for_)
+                near = stats.filter((due > interval.start) & (due <= interval.end))
+                near = near.join(accounts, "customer_id").select("group")
+                members = accounts.semi_join(near, "group")
+            contacts = stats.join(members, "customer_id")
+            stats = contacts.group_by("group").aggregate(last=contacts["last"].max())
             stats = stats.rename(customer_id="group")
     if spec.for_ == "cadence":
         default = spec.default.approx_days() * 86400
