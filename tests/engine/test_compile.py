@@ -94,3 +94,21 @@ def evaluate(store: Store, condition: str) -> set[str]:
 )
 def test_condition(store: Store, condition: str, expected: set[str]) -> None:
     assert evaluate(store, condition) == expected
+
+
+@pytest.mark.parametrize(
+    ("condition", "only_event"),
+    [
+        ("event.amount >= 20", True),
+        ("event.category in ['maison', 'mode'] and not event.amount < 3", True),
+        ("event.amount >= 20 and customer.country == 'FR'", False),
+        ("event.amount >= 20 and count(purchase, 365d) > 1", False),
+        ("event.amount >= 20 or segment('loyal')", False),
+        ("active_customer", False),  # a definition: it reads the customer
+    ],
+)
+def test_a_condition_on_the_event_alone_is_recognised(
+    store: Store, condition: str, only_event: bool
+) -> None:
+    """Event triggers skip joining the customer base for such conditions: it must be exact."""
+    assert Compiler(store.plan, NOW).reads_only_event(condition) is only_event
