@@ -14,8 +14,9 @@ import ibis
 import ibis.expr.types as ir
 
 from animato.engine.compile import Compiler
-from animato.engine.ids import in_control_expr, row_id_expr
+from animato.engine.ids import in_control_expr, row_id_expr, unit_hash_expr
 from animato.engine.state import State
+from animato.plan.durations import Duration
 from animato.plan.model import Plan, Scenario
 
 TERMINAL = ("completed", "converted", "exited")
@@ -34,7 +35,7 @@ def running(enrolments: ir.Table, journey_log: ir.Table) -> ir.Table:
 
 def enrol(
     plan: Plan,
-    scenario: Scenario,
+    scenarios: list[Scenario],
     cands: ir.Table,
     customers: ir.Table,
     state: State,
@@ -44,45 +45,46 @@ def enrol(
     compiler: Compiler,
     tick_id: str,
 ) -> ir.Table:
-    """The new enrolments of one scenario from its candidates of this tick.
+    """The new enrolments of the tick from its candidates, for every scenario in one expression.
 
-    ``busy`` holds the running enrolments (of every scenario) as the tick starts.
+    ``busy`` holds the running enrolments (of every scenario) as the tick starts. A scenario's
+    rules (``when``, exclusions, re-entry, holdout) are picked by a ``case`` on its id, so that
+    the expression does not grow a copy per scenario.
     """
-    cands = cands.filter(cands.scenario_id == scenario.id)
+    ids = [scenario.id for scenario in scenarios]
+    cands = cands.filter(cands.scenario_id.isin(ids))
     rules = plan.conventions.exclusions
-    exclusions = [
-        rules[name].when for name in scenario.exclude if scenario.id not in rules[name].except_
-    ]
-    texts = [scenario.when, *exclusions]
-    needed = set().union(*(compiler.aggregates(t) for t in texts))
+    texts = {
+        s.id: (s.when, [rules[n].when for n in s.exclude if s.id not in rules[n].except_])
+        for s in scenarios
+    }
+    needed = set().union(*(compiler.aggregates(t) for w, ex in texts.values() for t in [w, *ex]))
     context = _with_customers(cands, customers)
     aggs = state.aggregates(needed)
     if aggs is not None:
         context = context.left_join(aggs, "customer_id").drop("customer_id_right")
-    keep = compiler.condition(scenario.when, context)
-    for text in exclusions:
-        keep = keep & ~compiler.condition(text, context)
-    chosen = context.filter(keep).select(*cands.columns)
+    keeps = []
+    for scenario_id, (when, exclusions) in texts.items():
+        keep = compiler.condition(when, context)
+        for text in exclusions:
+            keep = keep & ~compiler.condition(text, context)
+        keeps.append((context.scenario_id == scenario_id, keep))
+    chosen = context.filter(ibis.cases(*keeps, else_=False)).select(*cands.columns)
     # One instance per customer and scenario: the earliest occurrence of the tick wins.
-    rank = ibis.row_number().over(group_by="customer_id", order_by=["trigger_time", "occurrence"])
+    rank = ibis.row_number().over(
+        group_by=["scenario_id", "customer_id"], order_by=["trigger_time", "occurrence"]
+    )
     chosen = chosen.mutate(_rank=rank).filter(ibis._._rank == 0).drop("_rank")
-    mine = enrolments.filter(enrolments.scenario_id == scenario.id)
-    chosen = chosen.anti_join(busy.filter(busy.scenario_id == scenario.id), "customer_id")
-    reentry = scenario.reentry
-    if reentry.kind == "never":
-        chosen = chosen.anti_join(mine, "customer_id")
-    elif reentry.kind == "after":
-        assert reentry.after is not None
-        recent = mine.filter(mine.entered_at > now - reentry.after.delta())
-        chosen = chosen.anti_join(recent, "customer_id")
-    else:
-        assert reentry.per is not None and reentry.count is not None
-        window = mine.filter(mine.entered_at > now - reentry.per.delta())
-        full = window.group_by("customer_id").aggregate(n=window.count())
-        chosen = chosen.anti_join(full.filter(full.n >= reentry.count), "customer_id")
+    pair = ["scenario_id", "customer_id"]
+    chosen = chosen.anti_join(busy.select(*pair), pair)
+    blocked = _reentry_blocked(scenarios, enrolments, now)
+    if blocked is not None:
+        chosen = chosen.anti_join(blocked, pair)
+    holdout = ibis.cases(*((chosen.scenario_id == s.id, s.holdout) for s in scenarios), else_=0.0)
+    scoped = ibis.literal(f"{plan.salt}:") + chosen.scenario_id + ":" + chosen.customer_id
     control = ibis.cases(
         (in_control_expr(plan.salt, "global", chosen.customer_id, plan.global_control), "global"),
-        (in_control_expr(plan.salt, scenario.id, chosen.customer_id, scenario.holdout), "holdout"),
+        (unit_hash_expr(scoped) < holdout, "holdout"),
         else_=ibis.null("string"),
     )
     return chosen.select(
@@ -96,3 +98,46 @@ def enrol(
         event_id=chosen.event_id,
         tick_id=ibis.literal(tick_id),
     )
+
+
+def _reentry_blocked(
+    scenarios: list[Scenario], enrolments: ir.Table, now: datetime
+) -> ir.Table | None:
+    """The (scenario, customer) pairs that ``reentry`` keeps out.
+
+    ``never`` blocks every earlier entrant; ``after D`` those who entered within D; ``max N per D``
+    those who entered N times within D.
+    """
+    pair = ["scenario_id", "customer_id"]
+    parts: list[ir.Table] = []
+    never = [s.id for s in scenarios if s.reentry.kind == "never"]
+    if never:
+        parts.append(enrolments.filter(enrolments.scenario_id.isin(never)).select(*pair))
+    after = [s for s in scenarios if s.reentry.kind == "after"]
+    if after:
+        since = ibis.cases(
+            *((enrolments.scenario_id == s.id, _since(now, s.reentry.after)) for s in after)
+        )
+        recent = enrolments.filter(
+            enrolments.scenario_id.isin([s.id for s in after]), enrolments.entered_at > since
+        )
+        parts.append(recent.select(*pair))
+    per = [s for s in scenarios if s.reentry.kind not in ("never", "after")]
+    if per:
+        since = ibis.cases(
+            *((enrolments.scenario_id == s.id, _since(now, s.reentry.per)) for s in per)
+        )
+        window = enrolments.filter(
+            enrolments.scenario_id.isin([s.id for s in per]), enrolments.entered_at > since
+        )
+        counted = window.group_by(*pair).aggregate(n=window.count())
+        most = ibis.cases(*((counted.scenario_id == s.id, s.reentry.count) for s in per))
+        parts.append(counted.filter(counted.n >= most).select(*pair))
+    if not parts:
+        return None
+    return ibis.union(*parts) if len(parts) > 1 else parts[0]
+
+
+def _since(now: datetime, duration: Duration | None) -> datetime:
+    assert duration is not None
+    return now - duration.delta()

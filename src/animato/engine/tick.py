@@ -98,10 +98,11 @@ class Engine:
                 "tick_busy", entry.running(store.table("enrolments"), store.table("journey_log"))
             )
             customers, consents, current = _involved(store, current, busy, cands)
-            new = [
-                entry.enrol(
+            entering = [s for s in self.plan.scenarios if waiting.get(s.id)]
+            if cands is not None and entering:
+                new = entry.enrol(
                     self.plan,
-                    scenario,
+                    entering,
                     cands,
                     customers,
                     current,
@@ -111,12 +112,9 @@ class Engine:
                     compiler,
                     tick_id,
                 )
-                for scenario in self.plan.scenarios
-                if cands is not None and waiting.get(scenario.id)
-            ]
-            if new and store.append("enrolments", ibis.union(*new)):
-                enrolled = store.table("enrolments").filter(ibis._.tick_id == tick_id)
-                result.enrolments = _count_by_scenario(enrolled)
+                if store.append("enrolments", new):
+                    enrolled = store.table("enrolments").filter(ibis._.tick_id == tick_id)
+                    result.enrolments = _count_by_scenario(enrolled)
             running = store.materialize(
                 "tick_running", entry.running(store.table("enrolments"), store.table("journey_log"))
             )
