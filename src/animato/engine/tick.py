@@ -93,51 +93,26 @@ class Engine:
             )
             if cands is not None:
                 cands = store.materialize("tick_candidates", cands)
-            waiting = _count_by_scenario(cands) if cands is not None else {}
             busy = store.materialize(
                 "tick_busy", entry.running(store.table("enrolments"), store.table("journey_log"))
             )
             customers, consents, current = _involved(store, current, busy, cands)
-            entering = [s for s in self.plan.scenarios if waiting.get(s.id)]
-            if cands is not None and entering:
-                new = entry.enrol(
-                    self.plan,
-                    entering,
-                    cands,
-                    customers,
-                    current,
-                    store.table("enrolments"),
-                    busy,
-                    now,
-                    compiler,
-                    tick_id,
+            if cands is not None:
+                result.enrolments = self._enrol(
+                    cands, customers, current, busy, now, compiler, tick_id
                 )
-                if store.append("enrolments", new):
-                    enrolled = store.table("enrolments").filter(ibis._.tick_id == tick_id)
-                    result.enrolments = _count_by_scenario(enrolled)
             running = store.materialize(
                 "tick_running", entry.running(store.table("enrolments"), store.table("journey_log"))
             )
+            progress = journeys.progress(store.table("messages"), running)
             shared = journeys.Tick(
                 customers,
                 consents,
                 running,
-                store.materialize(
-                    "tick_progress", journeys.progress(store.table("messages"), running)
-                ),
+                store.materialize("tick_progress", progress),
                 _fresh_events(store, current, interval, tick_id),
             )
-            open_journeys = _count_by_scenario(running)
-            busy_scenarios = [s for s in self.plan.scenarios if open_journeys.get(s.id)]
-            ended = journeys.end(store, busy_scenarios, shared, interval, compiler, tick_id)
-            decided = journeys.advance(
-                store, busy_scenarios, current, shared, interval, compiler, tick_id
-            )
-            for scenario in busy_scenarios:
-                result.decisions[scenario.id] = {
-                    "ended": ended.get(scenario.id, 0),
-                    **decided.get(scenario.id, {}),
-                }
+            result.decisions = self._journeys(shared, current, interval, compiler, tick_id)
             result.duration_ms = int((time.perf_counter() - started) * 1000)
             result.ran = True
             store.append(
@@ -157,6 +132,44 @@ class Engine:
                 ),
             )
         return result
+
+    def _enrol(
+        self,
+        cands: ir.Table,
+        customers: ir.Table,
+        current: State,
+        busy: ir.Table,
+        now: datetime,
+        compiler: Compiler,
+        tick_id: str,
+    ) -> dict[str, int]:
+        """Enrol the tick's candidates; return the new enrolments per scenario."""
+        waiting = _count_by_scenario(cands)
+        entering = [s for s in self.plan.scenarios if waiting.get(s.id)]
+        if not entering:
+            return {}
+        enrolments = self.store.table("enrolments")
+        new = entry.enrol(
+            self.plan, entering, cands, customers, current, enrolments, busy, now, compiler, tick_id
+        )
+        if not self.store.append("enrolments", new):
+            return {}
+        return _count_by_scenario(enrolments.filter(enrolments.tick_id == tick_id))
+
+    def _journeys(
+        self,
+        shared: journeys.Tick,
+        current: State,
+        interval: Interval,
+        compiler: Compiler,
+        tick_id: str,
+    ) -> dict[str, dict[str, int]]:
+        """End and advance the running journeys; return what happened per scenario."""
+        running = _count_by_scenario(shared.running)
+        busy = [s for s in self.plan.scenarios if running.get(s.id)]
+        ended = journeys.end(self.store, busy, shared, interval, compiler, tick_id)
+        decided = journeys.advance(self.store, busy, current, shared, interval, compiler, tick_id)
+        return {s.id: {"ended": ended.get(s.id, 0), **decided.get(s.id, {})} for s in busy}
 
 
 def _involved(
