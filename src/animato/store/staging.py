@@ -49,15 +49,17 @@ def stage(store: Store, path: Path) -> Rows:
         raise StoreError(f"cannot ingest {path}: no such file")
     source = _literal(str(path))
     try:
-        if fmt in ("parquet", "csv"):
-            reader = (
-                f"read_parquet({source})"
-                if fmt == "parquet"
-                else f"read_csv({source}, all_varchar = true, header = true)"
-            )
-            relation = "VIEW" if fmt == "parquet" else "TABLE"  # Parquet is cheap to read again
+        if fmt == "parquet":  # a view: Parquet is cheap to read again, in parallel
+            # (file_row_number, unlike WITH ORDINALITY, leaves the scan parallel)
             store.con.raw_sql(
-                f"CREATE OR REPLACE TEMP {relation} {RAW} AS SELECT ordinality AS {ROW},"
+                f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT file_row_number + 1 AS {ROW},"
+                f" false AS _malformed, * EXCLUDE (file_row_number)"
+                f" FROM read_parquet({source}, file_row_number = true)"
+            )
+        elif fmt == "csv":
+            reader = f"read_csv({source}, all_varchar = true, header = true)"
+            store.con.raw_sql(
+                f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT ordinality AS {ROW},"
                 f" false AS _malformed, * EXCLUDE (ordinality) FROM {reader} WITH ORDINALITY"
             )
         else:
