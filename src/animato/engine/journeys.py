@@ -63,43 +63,49 @@ def end(
     A journey ends at its first hit after entry; a goal wins over an exit, and exits count in
     the order the scenario lists them.
     """
-    hits: list[ir.Table] = []
-    events = tick.fresh.filter(tick.fresh.time <= interval.end)
+    rules: list[tuple[Scenario, str, str, str | None, Any]] = []  # in rank order
     for scenario in scenarios:
-        active = tick.running.filter(tick.running.scenario_id == scenario.id).select(*ACTIVE)
-        rules: list[tuple[str, str, str | None, Any]] = []
         if scenario.goal is not None:
             goal = scenario.goal
-            rules.append(("converted", goal.event, goal.where, goal.within))
-        rules += [("exited", r.event, r.where, None) for r in scenario.exit_when]
-        for rank, (kind, event_type, where, within) in enumerate(rules):
-            found = events.filter(events.type == event_type).join(active, "customer_id")
-            found = found.filter(found.time > found.entered_at)
-            if within is not None:
-                found = found.filter(found.time <= found.entered_at + _interval(within))
-            if where is not None:
-                props = {f"event__{p}": found[p] for p in event_properties(store.plan)}
-                found = found.mutate(**props)
-                found = found.filter(compiler.condition(where, found))
-            first = found.group_by("enrolment_id", "customer_id").aggregate(time=found.time.min())
-            hits.append(
-                first.select(
-                    row_id=row_id_expr(first.enrolment_id, ibis.literal(kind)),
-                    enrolment_id=first.enrolment_id,
-                    customer_id=first.customer_id,
-                    scenario_id=ibis.literal(scenario.id),
-                    kind=ibis.literal(kind),
-                    time=first.time,
-                    reason=ibis.literal(event_type),
-                    tick_id=ibis.literal(tick_id),
-                    _rank=ibis.literal(rank),
-                )
-            )
-    if not hits:
+            rules.append((scenario, "converted", goal.event, goal.where, goal.within))
+        rules += [(scenario, "exited", r.event, r.where, None) for r in scenario.exit_when]
+    if not rules:
         return {}
-    every = ibis.union(*hits)
-    first_hit = ibis.row_number().over(group_by="enrolment_id", order_by="_rank") == 0
-    if not store.append("journey_log", every.filter(first_hit).drop("_rank")):
+    events = tick.fresh.filter(
+        tick.fresh.time <= interval.end, tick.fresh.type.isin(sorted({r[2] for r in rules}))
+    )
+    running = tick.running.filter(tick.running.scenario_id.isin([s.id for s in scenarios]))
+    found = events.join(running.select("scenario_id", *ACTIVE), "customer_id")
+    found = found.filter(found.time > found.entered_at)
+    if any(r[3] is not None for r in rules):
+        found = found.mutate(**{f"event__{p}": found[p] for p in event_properties(store.plan)})
+    ranks = []
+    for rank, (scenario, _, event_type, where, within) in enumerate(rules):
+        hit = (found.scenario_id == scenario.id) & (found.type == event_type)
+        if within is not None:
+            hit = hit & (found.time <= found.entered_at + _interval(within))
+        ranks.append((hit & compiler.condition(where, found), rank))
+    # An event's rank is the first rule it meets; a journey ends by its best rank's first event.
+    found = found.mutate(_rank=ibis.cases(*ranks, else_=ibis.null("int64")))
+    found = found.filter(found._rank.notnull())
+    first = found.group_by("enrolment_id", "customer_id", "scenario_id", "_rank").aggregate(
+        time=found.time.min()
+    )
+    best = ibis.row_number().over(group_by="enrolment_id", order_by="_rank") == 0
+    first = first.filter(best)
+    kind = ibis.cases(*((first._rank == i, r[1]) for i, r in enumerate(rules)))
+    reason = ibis.cases(*((first._rank == i, r[2]) for i, r in enumerate(rules)))
+    rows = first.select(
+        row_id=row_id_expr(first.enrolment_id, kind),
+        enrolment_id=first.enrolment_id,
+        customer_id=first.customer_id,
+        scenario_id=first.scenario_id,
+        kind=kind,
+        time=first.time,
+        reason=reason,
+        tick_id=ibis.literal(tick_id),
+    )
+    if not store.append("journey_log", rows):
         return {}
     log = store.table("journey_log")
     ended = log.filter((log.tick_id == tick_id) & log.kind.isin(("converted", "exited")))
