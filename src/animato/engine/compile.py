@@ -63,17 +63,12 @@ class Compiler:
 
     def reads_event(self, text: str | None) -> bool:
         """Whether a condition reads the trigger event's properties (``event.amount``)."""
-        if text is None:
-            return False
-        tree = c.parse(text)
-        return any(isinstance(n, c.Name) and n.parts[0] == "event" for n in c.walk(tree))
+        return text is not None and "event" in _reads(text)[0]
 
     def reads_only_event(self, text: str) -> bool:
         """Whether a condition reads nothing but the event's properties (no customer, no call)."""
-        nodes = list(c.walk(c.parse(text)))
-        names = [n for n in nodes if isinstance(n, c.Name)]
-        calls = [n for n in nodes if isinstance(n, c.Call)]
-        return not calls and all(n.parts[0] == "event" for n in names)
+        names, calls = _reads(text)
+        return not calls and names <= {"event"}
 
     def _aggregates(self, node: c.Node, seen: set[str]) -> set[Aggregate]:
         found: set[Aggregate] = set()
@@ -224,6 +219,13 @@ class Compiler:
         if func == "count" or (func == "sum"):
             return column.fill_null(0)
         return column
+
+
+def _reads(text: str) -> tuple[set[str], bool]:
+    """The first parts of the names a condition reads, and whether it calls a function."""
+    nodes = list(c.walk(c.parse(text)))
+    names = {n.parts[0] for n in nodes if isinstance(n, c.Name)}
+    return names, any(isinstance(n, c.Call) for n in nodes)
 
 
 def _align(left: Any, right: Any) -> tuple[Any, Any]:

@@ -33,10 +33,10 @@ class Tick:
     """What every scenario's journeys read, computed once per tick into temporary tables.
 
     ``customers``: the customers with a running journey; ``consents``: their granted consents;
-    ``running``: the enrolments not ended
-    before the journeys pass; ``progress``: their decided steps and last send time; ``fresh``:
-    the events this tick is the first to see (and the history of customers enrolled late), the
-    only ones where a goal or an exit can newly be reached.
+    ``running``: the enrolments not ended before the journeys pass; ``progress``: their decided
+    steps and last send time; ``fresh``: the events this tick is the first to see (and the
+    history of customers enrolled late), the only ones where a goal or an exit can newly be
+    reached.
     """
 
     customers: ir.Table

@@ -101,9 +101,9 @@ class Engine:
                 result.enrolments = self._enrol(
                     cands, customers, current, busy, now, compiler, tick_id
                 )
-            running = store.materialize(
-                "tick_running", entry.running(store.table("enrolments"), store.table("journey_log"))
-            )
+            # Running now: those running as the tick started, and those it just enrolled.
+            enrolled = store.table("enrolments").filter(ibis._.tick_id == tick_id)
+            running = store.materialize("tick_running", ibis.union(busy, enrolled))
             progress = journeys.progress(store.table("messages"), running)
             shared = journeys.Tick(
                 customers,

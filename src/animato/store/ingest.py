@@ -310,8 +310,7 @@ def _load_customers(store: Store, good: ir.Table, loaded_at: datetime, distinct:
 _KEYS = {"events": "event_id", "consents": "consent_id"}
 _LOADS: dict[str, Loader] = {
     "customers": _load_customers,
-    "events": _keyed("events", "event_id"),
-    "consents": _keyed("consents", "consent_id"),
+    **{kind: _keyed(kind, key) for kind, key in _KEYS.items()},
 }
 
 
