@@ -544,3 +544,38 @@ def test_a_property_named_like_an_internal_column_loads(tmp_path: Path) -> None:
          "reason": "livraison", "row_number": "2", "quarantine_reason": "bad_timestamp"}
     ]  # fmt: skip
     store.close()
+
+
+def test_closed_event_columns_are_enums_that_only_ever_grow(tmp_path: Path) -> None:
+    first = open_store(tmp_path)  # category: a free string; type: the contract's three types
+    path = write(tmp_path / "e1.csv", EVENTS + "c1,purchase,2026-01-15 10:00,10,sofa,\n")
+    assert ingest(first, "events", path).loaded == 1
+    first.close()
+    signup = ("    complaint_opened: {}\n", "    complaint_opened: {}\n    visit: {}\n")
+    store = open_store(tmp_path, plan=STRICT_EVENTS)  # now category ∈ [shoes, home]; a new type
+    store.close()
+    store = open_store(tmp_path, plan=signup)  # the values of the strict plan stay allowed
+    types = dict(
+        store.con.raw_sql(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'events'"
+        ).fetchall()
+    )
+    assert types["type"] == "ENUM('purchase', 'newsletter_signup', 'complaint_opened', 'visit')"
+    assert types["category"] == "VARCHAR"  # free again: any value may come
+    path = write(tmp_path / "e2.csv", EVENTS + "c2,visit,2026-01-16 10:00,,,\n")
+    assert ingest(store, "events", path).loaded == 1
+    assert [(e["type"], e["category"]) for e in rows(store, "events")] == [
+        ("purchase", "sofa"),
+        ("visit", None),
+    ]
+    store.close()
+    store = open_store(tmp_path, plan=STRICT_EVENTS)
+    types = dict(
+        store.con.raw_sql(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'events'"
+        ).fetchall()
+    )
+    # the type keeps 'visit', which the plan no longer declares; category keeps 'sofa'
+    assert types["type"] == "ENUM('purchase', 'newsletter_signup', 'complaint_opened', 'visit')"
+    assert types["category"] == "ENUM('sofa', 'shoes', 'home')"
+    store.close()

@@ -86,11 +86,19 @@ def ingest(store: Store, kind: Kind, path: str | Path, *, progress: bool = False
                 )
             phase("checking")
             raw = rows.t
-            typed = store.materialize(TYPED, _CHECKS[kind](rows))
+            typed = _CHECKS[kind](rows)
+            if not rows.cheap:  # else each pass recomputes it, which costs less than writing it
+                typed = store.materialize(TYPED, typed)
             counts, distinct = _counts(typed, _KEYS.get(kind))
             with store.transaction():
                 phase("quarantining")
-                target = quarantine.record(store, kind, path, raw, rows.columns, typed, loaded_at)
+                target = None
+                if set(counts) - {None}:
+                    target = quarantine.record(
+                        store, kind, path, raw, rows.columns, typed, loaded_at
+                    )
+                else:
+                    quarantine.forget(path)
                 phase("loading")
                 good = typed.filter(typed[REASON].isnull()).drop(REASON)
                 load = _LOADS[kind]

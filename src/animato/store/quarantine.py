@@ -25,6 +25,11 @@ def quarantine_path(path: Path) -> Path:
     return path.with_name(path.name + ".quarantine.csv")
 
 
+def forget(path: Path) -> None:
+    """Remove the quarantine file of an earlier ingest of ``path``: nothing is rejected now."""
+    quarantine_path(path).unlink(missing_ok=True)
+
+
 def record(
     store: Store,
     kind: str,
@@ -43,7 +48,7 @@ def record(
     bad = checked.filter(checked[REASON].notnull()).select(ROW, REASON)
     bad = store.materialize(BAD, bad)
     if not int(bad.count().to_pyarrow().as_py()):
-        target.unlink(missing_ok=True)
+        forget(path)
         return None
     rows = raw.join(bad, ROW)
     as_json = (

@@ -161,6 +161,13 @@ class Rows:
         self.checks: list[tuple[Test, str]] = []
         self.lookups: dict[tuple[str, str], str] = {}
 
+    @property
+    def cheap(self) -> bool:
+        """Whether reading the rows again costs less than keeping them read: a Parquet view, typed
+        already, with no values looked up in Python.
+        """
+        return not self.trim and not self.lookups
+
     def find(self, name: str) -> str | None:
         """The file's column for ``name``: same name, else the same name in another case."""
         if name in self.columns:

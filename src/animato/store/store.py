@@ -30,6 +30,10 @@ def memory_limit() -> str:
     return os.environ.get("ANIMATO_MEMORY_LIMIT", "3GB")
 
 
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def default_path(plan_dir: str | Path) -> Path:
     """Where a plan folder's store lives unless ``--store`` says otherwise."""
     return Path(plan_dir) / DEFAULT_LOCATION
@@ -66,6 +70,36 @@ class Store:
                 if column not in have:
                     type_name = self.con.compiler.type_mapper.to_string(dtype)
                     self.con.raw_sql(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {type_name}')
+        for name, enums in schema.ENUMS.items():
+            self._align_enums(name, enums(self.plan))
+
+    def _align_enums(self, table: str, enums: dict[str, list[str]]) -> None:
+        """Make the columns of ``enums`` ENUMs of their values and of every value they held
+        before (values are only ever added: rows loaded under an older plan keep theirs); an
+        ENUM column that the plan no longer closes becomes text again.
+        """
+        sql = self.con.raw_sql
+        current = dict(
+            sql(
+                "SELECT column_name, data_type FROM duckdb_columns()"
+                " WHERE database_name = current_database() AND schema_name = 'main'"
+                f" AND table_name = {_quote(table)}"
+            ).fetchall()
+        )
+        for column, kind in current.items():
+            if kind.startswith("ENUM(") and column not in enums:
+                sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE VARCHAR')
+        for column, values in enums.items():
+            kind = current[column]
+            if kind.startswith("ENUM("):
+                (held,) = sql(f"SELECT enum_range(NULL::{kind})").fetchone()
+            else:
+                held = [v for (v,) in sql(f'SELECT DISTINCT "{column}" FROM "{table}"').fetchall()]
+            wanted = [*(v for v in held if v is not None), *(v for v in values if v not in held)]
+            if kind.startswith("ENUM(") and len(wanted) == len(held):
+                continue
+            members = ", ".join(_quote(v) for v in wanted)
+            sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE ENUM({members})')
 
     def table(self, name: str) -> ibis.Table:
         """An Ibis expression over a store table (looked up once: its schema is fixed)."""
