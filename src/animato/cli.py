@@ -106,7 +106,7 @@ def run(
     Example: animato run examples/retail --now 2026-11-25T06:00
     """
     from animato.engine import Engine, combine
-    from animato.report.console import tick_table
+    from animato.report.console import reasons_table, tick_table
     from animato.store import Store, default_path
 
     plan = _load_or_exit(plan_dir)
@@ -121,7 +121,10 @@ def run(
         for moment in progress.track(moments, description="ticking"):
             results.append(engine.tick(moment))
     store.close()
-    out.print(tick_table(plan, results[0] if len(results) == 1 else combine(results)))
+    result = results[0] if len(results) == 1 else combine(results)
+    out.print(tick_table(plan, result))
+    if result.ran and (reasons := reasons_table(result)) is not None:
+        out.print(reasons)
 
 
 @app.command()

@@ -237,16 +237,17 @@ def test_a_failed_tick_leaves_the_store_as_it_was(
     event(store, "e1", "a", "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=80.0)
     append = Store.append
 
-    def crash_on_tick_log(self: Store, name: str, table: object) -> int:
+    def crash_on_tick_log(self: Store, name: str, table: object, **options: bool) -> int:
         if name == "ticks":
             raise RuntimeError("power cut")
-        return append(self, name, table)  # type: ignore[arg-type]
+        return append(self, name, table, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Store, "append", crash_on_tick_log)
     with pytest.raises(RuntimeError):
         Engine(store).tick(datetime(2027, 3, 1, 12))
     monkeypatch.undo()
     assert store.count("enrolments") == 0 and store.count("messages") == 0
+    assert store.count("decisions") == 0 and store.count("outbox") == 0
     Engine(store).tick(datetime(2027, 3, 1, 12))
     assert store.count("enrolments") == 1
 

@@ -34,7 +34,8 @@ class Tick:
 
     ``customers``: the customers with a running journey; ``consents``: their granted consents;
     ``running``: the enrolments not ended before the journeys pass; ``progress``: their decided
-    steps and last send time; ``fresh``: the events this tick is the first to see (and the
+    steps and last send time; ``pending``: the messages arbitration postponed and has not decided
+    for good yet; ``fresh``: the events this tick is the first to see (and the
     history of customers enrolled late), the only ones where a goal or an exit can newly be
     reached.
     """
@@ -44,6 +45,7 @@ class Tick:
     running: ir.Table
     progress: ir.Table
     fresh: ir.Table
+    pending: ir.Table
 
 
 ADDRESS = {"email": "email", "sms": "phone", "call": "phone", "push": "customer_id"}
@@ -136,10 +138,21 @@ def _send_time(interval: Interval, due: datetime, step: Step, zone: str | None) 
 ACTIVE = ("enrolment_id", "customer_id", "entered_at", "control", "anniversary", "event_id")
 
 
-def progress(messages: ir.Table, active: ir.Table) -> ir.Table:
-    """Per running enrolment: how many steps are decided (``step``) and the last send time."""
+def progress(store: Store, active: ir.Table, pending: ir.Table) -> ir.Table:
+    """Per running enrolment: how many steps are decided (``step``), the last send time (the
+    accepted one where arbitration moved it), and whether a step is ``held`` by arbitration
+    (postponed, not yet decided for good): the next step waits for it.
+    """
+    messages = store.table("messages")
     mine = messages.semi_join(active.select("enrolment_id"), "enrolment_id")
-    return mine.group_by("enrolment_id").aggregate(step=mine.count(), last_send=mine.send_at.max())
+    outbox = store.table("outbox")
+    mine = mine.left_join(outbox.select("message_id", sent_at=outbox.send_at), "message_id")
+    mine = mine.mutate(
+        at=mine.sent_at.fill_null(mine.send_at), held=mine.message_id.isin(pending.message_id)
+    )
+    return mine.group_by("enrolment_id").aggregate(
+        step=mine.count(), last_send=mine.at.max(), held=mine.held.any()
+    )
 
 
 def advance(
@@ -190,7 +203,7 @@ def advance(
             if index + 1 < len(by_id[sid].steps) and not by_id[sid].steps[index + 1].wait.delta()
         }
         pending = [scenario for scenario in scenarios if scenario.id in again]
-        done = progress(store.table("messages"), active)
+        done = progress(store, active, tick.pending)
     return counts
 
 
@@ -208,7 +221,7 @@ def _due(
     ids = [scenario.id for scenario in scenarios]
     state = active.filter(active.scenario_id.isin(ids))
     state = state.left_join(done, "enrolment_id").drop("enrolment_id_right")
-    state = state.mutate(step=state.step.fill_null(0))
+    state = state.filter(~state.held.fill_null(False)).mutate(step=state.step.fill_null(0))
     base = {0: state.entered_at}
     due = ibis.cases(
         *(

@@ -14,7 +14,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from animato.engine import entry, journeys, segments, state, triggers
+from animato.engine import entry, journeys, outbox, segments, state, triggers
 from animato.engine.clock import Interval
 from animato.engine.compile import Compiler
 from animato.engine.ids import row_id
@@ -104,15 +104,19 @@ class Engine:
             # Running now: those running as the tick started, and those it just enrolled.
             enrolled = store.table("enrolments").filter(ibis._.tick_id == tick_id)
             running = store.materialize("tick_running", ibis.union(busy, enrolled))
-            progress = journeys.progress(store.table("messages"), running)
+            pending = store.materialize("tick_pending", outbox.waiting(store))
+            progress = journeys.progress(store, running, pending)
             shared = journeys.Tick(
                 customers,
                 consents,
                 running,
                 store.materialize("tick_progress", progress),
                 _fresh_events(store, current, interval, tick_id),
+                pending,
             )
             result.decisions = self._journeys(shared, current, interval, compiler, tick_id)
+            decided = outbox.arbitrate(store, self.plan, pending, interval, tick_id)
+            result.decisions = _arbitrated(result.decisions, decided)
             result.duration_ms = int((time.perf_counter() - started) * 1000)
             result.ran = True
             store.append(
@@ -170,6 +174,21 @@ class Engine:
         ended = journeys.end(self.store, busy, shared, interval, compiler, tick_id)
         decided = journeys.advance(self.store, busy, current, shared, interval, compiler, tick_id)
         return {s.id: {"ended": ended.get(s.id, 0), **decided.get(s.id, {})} for s in busy}
+
+
+def _arbitrated(
+    journeys: dict[str, dict[str, int]], decided: dict[str, dict[str, int]]
+) -> dict[str, dict[str, int]]:
+    """The journeys' counts with their candidates replaced by what arbitration decided."""
+    out = {
+        action: {k: n for k, n in counts.items() if k != "candidate"}
+        for action, counts in journeys.items()
+    }
+    for action, counts in decided.items():
+        mine = out.setdefault(action, {})
+        for decision, n in counts.items():
+            mine[decision] = mine.get(decision, 0) + n
+    return out
 
 
 def _involved(

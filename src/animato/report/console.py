@@ -10,37 +10,65 @@ from animato.engine import TickResult
 from animato.plan.model import Plan
 from animato.store.ingest import IngestSummary
 
+OUTCOMES = ("accepted", "postponed", "dropped", "withheld", "skipped")
+
 
 def tick_table(plan: Plan, result: TickResult) -> Table | str:
-    """Enrolments and decisions per scenario of one tick, in plan order."""
+    """Enrolments and decisions per scenario or campaign of one tick, in plan order: how many
+    messages were accepted, postponed, dropped, withheld (control group) or skipped (``if``).
+    """
     if not result.ran:
         return f"Nothing to do: the last tick already covers {result.end:%Y-%m-%d %H:%M} UTC."
-    decisions = sorted({k for d in result.decisions.values() for k in d if k != "ended"})
     ticks = "Tick" if result.ticks == 1 else f"{result.ticks} ticks"
     table = Table(
         title=f"{ticks} ({result.start:%Y-%m-%d %H:%M}, {result.end:%Y-%m-%d %H:%M}] UTC"
         f" — {result.duration_ms:,} ms"
     )
-    table.add_column("scenario", no_wrap=True)
-    table.add_column("enrolled", justify="right")
-    table.add_column("ended", justify="right")
-    for decision in decisions:
-        table.add_column(decision, justify="right")
+    table.add_column("scenario / campaign", no_wrap=True)
+    for heading in ("enrolled", "ended", *OUTCOMES):
+        table.add_column(heading, justify="right")
     shown = 0
-    for scenario in plan.scenarios:
-        counts = result.decisions.get(scenario.id, {})
-        enrolled = result.enrolments.get(scenario.id, 0)
-        if not enrolled and not any(counts.values()):
-            continue
-        shown += 1
-        table.add_row(
-            scenario.id,
-            str(enrolled),
-            str(counts.get("ended", 0)),
-            *(str(counts.get(d, 0)) for d in decisions),
-        )
+    for program in plan.programs:
+        for action in program.actions:
+            counts = result.decisions.get(action.id, {})
+            enrolled = result.enrolments.get(action.id, 0)
+            if not enrolled and not any(counts.values()):
+                continue
+            shown += 1
+            outcome = {
+                o: sum(n for k, n in counts.items() if k.split(":")[0] == o) for o in OUTCOMES
+            }
+            table.add_row(
+                action.id,
+                f"{enrolled:,}",
+                f"{counts.get('ended', 0):,}",
+                *(f"{outcome[o]:,}" for o in OUTCOMES),
+            )
     if not shown:
         return f"{table.title}: no enrolment and no message."
+    return table
+
+
+def reasons_table(result: TickResult) -> Table | None:
+    """Every reason a message was not accepted, with its count and the actions it hit most."""
+    totals: dict[str, dict[str, int]] = {}
+    for action, counts in result.decisions.items():
+        for decision, n in counts.items():
+            if ":" in decision and n:
+                totals.setdefault(decision, {})[action] = n
+    if not totals:
+        return None
+    table = Table(title="Decisions by reason")
+    table.add_column("decision", no_wrap=True)
+    table.add_column("messages", justify="right")
+    table.add_column("most hit")
+    order = {o: i for i, o in enumerate(OUTCOMES)}
+    for decision in sorted(
+        totals, key=lambda d: (order[d.split(":")[0]], -sum(totals[d].values()))
+    ):
+        hits = sorted(totals[decision].items(), key=lambda p: (-p[1], p[0]))
+        most = ", ".join(f"{action} {n:,}" for action, n in hits[:3])
+        table.add_row(decision, f"{sum(totals[decision].values()):,}", most)
     return table
 
 

@@ -155,6 +155,33 @@ MESSAGES = ibis.schema(
     }
 )
 
+DECISIONS = ibis.schema(
+    {
+        "row_id": STRING,
+        "message_id": STRING,
+        "customer_id": STRING,
+        "action_id": STRING,
+        "channel": STRING,
+        "decision": STRING,
+        "send_at": TS,
+        "retry_at": TS,
+        "decided_at": TS,
+        "tick_id": STRING,
+    }
+)
+
+OUTBOX = ibis.schema(
+    {
+        "message_id": STRING,
+        "customer_id": STRING,
+        "action_id": STRING,
+        "step_id": STRING,
+        "channel": STRING,
+        "send_at": TS,
+        "tick_id": STRING,
+    }
+)
+
 SEGMENT_LOG = ibis.schema(
     {
         "row_id": STRING,
@@ -177,6 +204,8 @@ STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
     "enrolments": (ENROLMENTS, "enrolment_id"),
     "journey_log": (JOURNEY_LOG, "row_id"),
     "messages": (MESSAGES, "message_id"),
+    "decisions": (DECISIONS, "row_id"),
+    "outbox": (OUTBOX, "message_id"),
 }
 
 

@@ -1,0 +1,275 @@
+"""Pass 5: arbitration — a customer's candidate messages of a tick, decided together.
+
+In the order of DESIGN.md §4: the send time is moved out of quiet hours; a blackout that covers
+it postpones the message to the blackout's end or drops it; candidates are then ranked (priority,
+plan order, message id) and each is accepted only if, with what is already sent or scheduled for
+the customer and what was accepted before it, every cap holds in every rolling window and no two
+messages are closer than the minimum gap. A scenario step refused by a cap is postponed to the next
+tick until its ``max_delay`` has run out, then dropped; a campaign message is dropped at once.
+
+Pure functions over plain rows: the store side is :mod:`animato.engine.outbox`.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from animato.plan.durations import Duration
+from animato.plan.model import Blackout, Plan, QuietHours
+from animato.plan.seasons import season
+
+WINDOWS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_UTC = ZoneInfo("UTC")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A message waiting for a decision: a due scenario step or a campaign message.
+
+    ``send_at`` is the earliest send time (the step's local ``at`` applied); ``not_before`` the
+    end of a blackout that postponed it, from which its ``max_delay`` counts again.
+    """
+
+    message_id: str
+    customer_id: str
+    action_id: str
+    program_id: str
+    kind: Literal["scenario", "campaign"]
+    channel: str
+    priority: int
+    order: int
+    due_at: datetime
+    send_at: datetime
+    max_delay: Duration | None = None
+    on_conflict: Literal["postpone", "drop"] = "postpone"
+    zone: str | None = None
+    not_before: datetime | None = None
+
+    @property
+    def rank(self) -> tuple[int, int, str]:
+        """Decision order within a customer: priority (higher first), plan order, message id."""
+        return (-self.priority, self.order, self.message_id)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What arbitration decided for one candidate, with its reason code.
+
+    ``accepted`` (``send_at`` set), ``postponed:<reason>`` (``retry_at``: not before, if set),
+    ``dropped:<reason>``.
+    """
+
+    message_id: str
+    decision: str
+    send_at: datetime | None = None
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Cap:
+    """At most ``limit`` messages (on ``channel``, or all) in any rolling ``window``."""
+
+    channel: str
+    period: str
+    limit: int
+
+    @property
+    def window(self) -> timedelta:
+        return WINDOWS[self.period]
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"cap_{self.period}" if self.channel == "all" else f"cap_{self.channel}_{self.period}"
+        )
+
+
+@dataclass
+class Rules:
+    """The plan's pressure rules, ready for :func:`decide`."""
+
+    timezone: str
+    caps: list[Cap] = field(default_factory=list)
+    min_gap: timedelta | None = None
+    blackouts: list[Blackout] = field(default_factory=list)
+    quiet: QuietHours | None = None
+
+    @property
+    def gaps(self) -> list[timedelta]:
+        """The minimum gap, as a list of none or one."""
+        return [self.min_gap] if self.min_gap else []
+
+    @classmethod
+    def of(cls, plan: Plan) -> Rules:
+        """The rules a plan's conventions declare."""
+        conventions = plan.conventions
+        caps = [
+            Cap(channel, period, limit)
+            for channel, spec in conventions.pressure.caps.items()
+            for period in WINDOWS
+            if (limit := getattr(spec, period)) is not None
+        ]
+        gap = conventions.pressure.min_gap
+        return cls(
+            plan.timezone,
+            caps,
+            timedelta(days=gap.approx_days()) if gap is not None else None,
+            list(conventions.blackouts),
+            conventions.quiet_hours,
+        )
+
+
+def decide(
+    candidates: Iterable[Candidate],
+    scheduled: Iterable[tuple[str, str, datetime]],
+    rules: Rules,
+    now: datetime,
+) -> list[Decision]:
+    """Decide every candidate of a tick; ``scheduled`` are (customer, channel, send time) of the
+    messages already accepted (sent or still in the outbox). ``now`` is the tick's end (naive UTC).
+    """
+    booked: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for customer, channel, send_at in scheduled:
+        booked[customer].append((send_at, channel))
+    mine: dict[str, list[Candidate]] = defaultdict(list)
+    for candidate in candidates:
+        mine[candidate.customer_id].append(candidate)
+    decisions = []
+    for customer, waiting in mine.items():
+        taken = sorted(booked.get(customer, []))
+        for candidate in sorted(waiting, key=lambda c: c.rank):
+            decision = _decide_one(candidate, taken, rules, now)
+            if decision.decision == "accepted" and decision.send_at is not None:
+                bisect.insort(taken, (decision.send_at, candidate.channel))
+            decisions.append(decision)
+    return decisions
+
+
+def _decide_one(
+    candidate: Candidate, taken: list[tuple[datetime, str]], rules: Rules, now: datetime
+) -> Decision:
+    send_at = quiet_hours_end(
+        max(candidate.send_at, now), rules.quiet, candidate.zone or rules.timezone
+    )
+    blackout = covering(rules, candidate, send_at)
+    if blackout is not None:
+        policy = blackout.on_conflict or candidate.on_conflict
+        if candidate.kind == "campaign" or policy == "drop":
+            return Decision(candidate.message_id, "dropped:blackout")
+        retry = blackout_end(rules, blackout, send_at)
+        return Decision(candidate.message_id, "postponed:blackout", retry_at=retry)
+    refused = _refusal(candidate.channel, send_at, taken, rules)
+    if refused is None:
+        return Decision(candidate.message_id, "accepted", send_at=send_at)
+    if candidate.kind == "campaign" or candidate.max_delay is None:
+        return Decision(candidate.message_id, f"dropped:{refused}")
+    start = max(candidate.due_at, candidate.not_before or candidate.due_at)
+    if now >= candidate.max_delay.after(start):
+        return Decision(candidate.message_id, f"dropped:{refused}")
+    return Decision(candidate.message_id, f"postponed:{refused}")
+
+
+def _refusal(
+    channel: str, send_at: datetime, taken: list[tuple[datetime, str]], rules: Rules
+) -> str | None:
+    """The first rule that a message on ``channel`` at ``send_at`` would break, if any."""
+    gap = rules.min_gap
+    if gap:
+        lo = bisect.bisect_right(taken, (send_at - gap, "~"))
+        if lo < len(taken) and taken[lo][0] < send_at + gap:
+            return "min_gap"
+    for cap in rules.caps:
+        times = [t for t, c in taken if cap.channel in ("all", c)]
+        if _fullest(times, send_at, cap.window) + 1 > cap.limit:
+            return cap.reason
+    return None
+
+
+def _fullest(times: list[datetime], new: datetime, window: timedelta) -> int:
+    """The most of ``times`` in one window ``(end - window, end]`` that also holds ``new``.
+
+    Such windows end in ``[new, new + window)``; their count only rises at a message's own time,
+    so the windows ending at ``new`` and at each message in ``(new, new + window)`` are enough.
+    """
+    ends = [new, *(t for t in times if new < t < new + window)]
+    return max(sum(1 for t in times if end - window < t <= end) for end in ends)
+
+
+def covering(rules: Rules, candidate: Candidate, send_at: datetime) -> Blackout | None:
+    """The first blackout whose dates hold ``send_at`` (plan's local day) and whose scope covers
+    the candidate.
+    """
+    day = _local(send_at, rules.timezone).date()
+    for blackout in rules.blackouts:
+        if not _in_scope(blackout, candidate):
+            continue
+        first, last = _dates(blackout, day.year)
+        if first <= day <= last:
+            return blackout
+    return None
+
+
+def blackout_end(rules: Rules, blackout: Blackout, send_at: datetime) -> datetime:
+    """The first moment after the blackout that holds ``send_at`` (local midnight, naive UTC)."""
+    _, last = _dates(blackout, _local(send_at, rules.timezone).year)
+    after = datetime.combine(last + timedelta(days=1), time(0), tzinfo=ZoneInfo(rules.timezone))
+    return after.astimezone(_UTC).replace(tzinfo=None)
+
+
+def _dates(blackout: Blackout, year: int) -> tuple[date, date]:
+    if blackout.during is not None:
+        return season(blackout.during, year)
+    assert blackout.from_ is not None and blackout.to is not None  # validated by the model
+    return blackout.from_, blackout.to
+
+
+def _in_scope(blackout: Blackout, candidate: Candidate) -> bool:
+    scope = blackout.scope
+    if scope == "all":
+        return True
+    if scope == "scenarios":
+        return candidate.kind == "scenario"
+    if scope == "campaigns":
+        return candidate.kind == "campaign"
+    return candidate.action_id in scope or candidate.program_id in scope
+
+
+def quiet_hours_end(moment: datetime, quiet: QuietHours | None, zone: str) -> datetime:
+    """``moment`` (naive UTC), or the first local time after it outside the quiet hours."""
+    if quiet is None:
+        return moment
+    local = _local(moment, zone)
+    days = {WEEKDAYS.index(d) for d in quiet.days}
+    for _ in range(16):
+        if local.weekday() in days:
+            local = _at(local.date() + timedelta(days=1), time(0), zone)
+        elif _quiet_time(local.time(), quiet):
+            end = _at(local.date(), quiet.end, zone)
+            local = end if end > local else _at(local.date() + timedelta(days=1), quiet.end, zone)
+        else:
+            return local.astimezone(_UTC).replace(tzinfo=None)
+    raise ValueError("quiet hours leave no time to send")  # every day is quiet
+
+
+def _quiet_time(moment: time, quiet: QuietHours) -> bool:
+    start, end = quiet.start, quiet.end
+    if start == end:
+        return False
+    if start < end:
+        return start <= moment < end
+    return moment >= start or moment < end
+
+
+def _local(moment: datetime, zone: str) -> datetime:
+    return moment.replace(tzinfo=_UTC).astimezone(ZoneInfo(zone))
+
+
+def _at(day: date, at: time, zone: str) -> datetime:
+    return datetime.combine(day, at, tzinfo=ZoneInfo(zone))

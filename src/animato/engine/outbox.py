@@ -1,0 +1,187 @@
+"""The outbox: accepted messages waiting to go out, and the log of every arbitration decision.
+
+Each tick gathers its candidates (the steps the journeys pass just made due, and the messages an
+earlier tick postponed whose retry time has come), the messages already scheduled for the same
+customers, runs :func:`animato.engine.arbitration.decide`, and appends one ``decisions`` row per
+candidate and one ``outbox`` row per accepted message. A postponed message stays pending (and
+its journey waits) until a later decision accepts or drops it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from animato.engine.arbitration import WINDOWS, Candidate, Decision, Rules, decide
+from animato.engine.clock import Interval
+from animato.engine.ids import row_id
+from animato.plan.model import Plan
+from animato.store.store import Store
+
+ENDED = ("converted", "exited")
+
+
+def waiting(store: Store) -> ir.Table:
+    """Messages postponed and not decided for good since: ``message_id`` and ``retry_at`` (the
+    end of the latest blackout that held them, if one did).
+    """
+    log = store.table("decisions")
+    postponed = log.filter(log.decision.startswith("postponed:"))
+    final = log.filter(~log.decision.startswith("postponed:")).select("message_id")
+    open_ = postponed.anti_join(final, "message_id")
+    return open_.group_by("message_id").aggregate(retry_at=open_.retry_at.max())
+
+
+def arbitrate(
+    store: Store, plan: Plan, pending: ir.Table, interval: Interval, tick_id: str
+) -> dict[str, dict[str, int]]:
+    """Decide this tick's candidates and the pending messages due for a retry; return the
+    decisions counted by action and reason.
+    """
+    now = interval.end
+    messages = store.table("messages")
+    new = messages.filter((messages.tick_id == tick_id) & (messages.decision == "candidate"))
+    new = new.mutate(not_before=ibis.null(messages.send_at.type()))
+    due = pending.filter(pending.retry_at.isnull() | (pending.retry_at <= now))
+    retried = messages.join(due, "message_id").select(*new.columns[:-1], not_before=due.retry_at)
+    cands = ibis.union(new, retried)
+    customers = store.table("customers").select("customer_id", "timezone")
+    cands = cands.left_join(customers, "customer_id").drop("customer_id_right")
+    log = store.table("journey_log")
+    ended = log.filter(log.kind.isin(ENDED) & (log.time <= now)).select("enrolment_id")
+    cands = cands.mutate(ended=cands.enrolment_id.isin(ended.enrolment_id))
+    rows = cands.to_pyarrow().to_pylist()
+    if not rows:
+        return {}
+    meta = _actions(plan)
+    decisions: list[Decision] = []
+    live: list[Candidate] = []
+    for row in rows:
+        if row["ended"]:  # converted or exited while the message waited
+            decisions.append(Decision(row["message_id"], "dropped:journey_ended"))
+        else:
+            live.append(_candidate(row, meta[row["action_id"]]))
+    decisions += decide(live, _scheduled(store, live), Rules.of(plan), now)
+    _write(store, rows, decisions, now, tick_id)
+    by_id = {row["message_id"]: row["action_id"] for row in rows}
+    counts: dict[str, dict[str, int]] = {}
+    for decision in decisions:
+        mine = counts.setdefault(by_id[decision.message_id], {})
+        mine[decision.decision] = mine.get(decision.decision, 0) + 1
+    return counts
+
+
+def _actions(plan: Plan) -> dict[str, dict[str, Any]]:
+    """Per scenario or campaign id: what arbitration needs to know of it."""
+    meta: dict[str, dict[str, Any]] = {}
+    order = 0
+    for program in plan.programs:
+        for scenario in program.scenarios:
+            meta[scenario.id] = {
+                "program_id": program.id,
+                "kind": "scenario",
+                "priority": scenario.priority,
+                "order": order,
+                "max_delay": scenario.max_delay,
+                "on_conflict": scenario.on_conflict,
+                "steps": {step.id: i for i, step in enumerate(scenario.steps)},
+            }
+            order += 1
+        for campaign in program.campaigns:
+            meta[campaign.id] = {
+                "program_id": program.id,
+                "kind": "campaign",
+                "priority": campaign.priority,
+                "order": order,
+                "max_delay": None,
+                "on_conflict": campaign.on_conflict,
+                "steps": {},
+            }
+            order += 1
+    return meta
+
+
+def _candidate(row: dict[str, Any], meta: dict[str, Any]) -> Candidate:
+    step = meta["steps"].get(row["step_id"], 0)
+    return Candidate(
+        message_id=row["message_id"],
+        customer_id=row["customer_id"],
+        action_id=row["action_id"],
+        program_id=meta["program_id"],
+        kind=meta["kind"],
+        channel=row["channel"],
+        priority=meta["priority"],
+        order=meta["order"] * 1000 + step,
+        due_at=row["due_at"],
+        send_at=row["send_at"],
+        max_delay=meta["max_delay"],
+        on_conflict=meta["on_conflict"],
+        zone=row["timezone"],
+        not_before=row["not_before"],
+    )
+
+
+def _scheduled(store: Store, cands: list[Candidate]) -> list[tuple[str, str, datetime]]:
+    """Messages already accepted for the candidates' customers, near enough to count for a cap
+    or the minimum gap.
+    """
+    if not cands:
+        return []
+    reach = max([*WINDOWS.values(), *Rules.of(store.plan).gaps])
+    first = min(c.send_at for c in cands) - reach
+    who = ibis.memtable(pa.table({"customer_id": sorted({c.customer_id for c in cands})}))
+    outbox = store.table("outbox")
+    near = outbox.filter(outbox.send_at > first).semi_join(who, "customer_id")
+    found = near.select("customer_id", "channel", "send_at").to_pyarrow().to_pylist()
+    return [(r["customer_id"], r["channel"], r["send_at"]) for r in found]
+
+
+def _write(
+    store: Store,
+    rows: list[dict[str, Any]],
+    decisions: list[Decision],
+    now: datetime,
+    tick_id: str,
+) -> None:
+    by_id = {row["message_id"]: row for row in rows}
+    log, out = [], []
+    for d in decisions:
+        row = by_id[d.message_id]
+        log.append(
+            {
+                "row_id": row_id(d.message_id, tick_id),
+                "message_id": d.message_id,
+                "customer_id": row["customer_id"],
+                "action_id": row["action_id"],
+                "channel": row["channel"],
+                "decision": d.decision,
+                "send_at": d.send_at,
+                "retry_at": d.retry_at,
+                "decided_at": now,
+                "tick_id": tick_id,
+            }
+        )
+        if d.decision == "accepted":
+            out.append(
+                {
+                    "message_id": d.message_id,
+                    "customer_id": row["customer_id"],
+                    "action_id": row["action_id"],
+                    "step_id": row["step_id"],
+                    "channel": row["channel"],
+                    "send_at": d.send_at,
+                    "tick_id": tick_id,
+                }
+            )
+    store.append("decisions", _table(log, store, "decisions"), unique=True)
+    if out:
+        store.append("outbox", _table(out, store, "outbox"), unique=True)
+
+
+def _table(rows: list[dict[str, Any]], store: Store, name: str) -> pa.Table:
+    schema = store.table(name).schema().to_pyarrow()
+    return pa.Table.from_pylist(rows, schema=schema)
