@@ -1,0 +1,115 @@
+"""Arbitration inside tick(now), on a real store: retries, max_delay, blackouts, control group."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+
+from animato.engine import Engine
+from animato.store import Store
+from tests.engine.engineplan import PLAN, customers, event, make_store, rows
+
+MAR = [datetime(2027, 3, d, 12) for d in range(1, 10)]  # MAR[i]: 1 + i March, 12:00 UTC
+
+
+def store_with(tmp_path: Path, conventions: str) -> Store:
+    return make_store(
+        tmp_path / "plan", PLAN.replace("conventions:\n", "conventions:\n" + conventions)
+    )
+
+
+def already_sent(store: Store, customer: str, at: datetime) -> None:
+    """A message accepted earlier, as the outbox holds it."""
+    row = {"message_id": f"old-{customer}", "customer_id": customer, "action_id": "x",
+           "step_id": "t1", "channel": "sms", "send_at": at, "tick_id": "old"}  # fmt: skip
+    store.append("outbox", pa.Table.from_pylist([row]))
+
+
+def decisions(store: Store, step: str = "t1") -> list[tuple[str, datetime | None]]:
+    [message] = rows(store, "messages", step_id=step)
+    found = rows(store, "decisions", message_id=message["message_id"])
+    return [(d["decision"], d["send_at"]) for d in sorted(found, key=lambda d: d["decided_at"])]
+
+
+def test_a_step_refused_by_a_cap_is_retried_and_the_next_step_waits_for_it(
+    tmp_path: Path,
+) -> None:
+    store = store_with(tmp_path, "  pressure:\n    caps: {all: {day: 1}}\n")
+    customers(store, {"customer_id": "a"})
+    already_sent(store, "a", datetime(2027, 3, 1, 8))
+    event(store, "e1", "a", "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=80.0)
+    engine = Engine(store)
+    first = engine.tick(MAR[0], since=datetime(2027, 3, 1))
+    assert first.decisions["panier"] == {"ended": 0, "postponed:cap_day": 1}
+    engine.tick(MAR[1])
+    assert decisions(store) == [("postponed:cap_day", None), ("accepted", MAR[1])]
+    assert rows(store, "messages", step_id="t2") == []  # t2 waited for t1 to be sent
+    engine.tick(MAR[2] + timedelta(hours=6))
+    [t2] = rows(store, "messages", step_id="t2")
+    assert t2["due_at"] == MAR[2]  # 1 day after t1 was actually sent
+    assert decisions(store, "t2") == [("accepted", MAR[2] + timedelta(hours=6))]
+    assert [m["message_id"] for m in rows(store, "outbox")] == sorted(
+        ["old-a", *(m["message_id"] for m in rows(store, "messages"))]
+    )
+
+
+def test_a_step_still_refused_after_max_delay_is_dropped(tmp_path: Path) -> None:
+    store = store_with(tmp_path, "  pressure:\n    caps: {all: {week: 1}}\n")
+    customers(store, {"customer_id": "a"})
+    already_sent(store, "a", datetime(2027, 3, 1, 8))
+    event(store, "e1", "a", "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=80.0)
+    engine = Engine(store)
+    engine.tick(MAR[0], since=datetime(2027, 3, 1))
+    for day in MAR[1:4]:
+        engine.tick(day)
+    # due 1 March 10:00, max_delay 3 days: the 4 March tick is past it
+    assert [d for d, _ in decisions(store)] == ["postponed:cap_week"] * 3 + ["dropped:cap_week"]
+    assert store.count("outbox") == 1
+
+
+def test_a_blackout_holds_a_step_until_its_end(tmp_path: Path) -> None:
+    treve = "  blackouts:\n    - {id: treve, from: 2027-03-01, to: 2027-03-02, scope: scenarios}\n"
+    store = store_with(tmp_path, treve)
+    customers(store, {"customer_id": "a"})
+    event(store, "e1", "a", "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=80.0)
+    engine = Engine(store)
+    engine.tick(MAR[0], since=datetime(2027, 3, 1))
+    [held] = rows(store, "decisions")
+    assert (held["decision"], held["retry_at"]) == ("postponed:blackout", datetime(2027, 3, 2, 23))
+    engine.tick(MAR[1])  # still inside the blackout: not decided again
+    assert store.count("decisions") == 1
+    engine.tick(MAR[2])
+    assert decisions(store) == [("postponed:blackout", None), ("accepted", MAR[2])]
+
+
+def test_a_waiting_message_is_dropped_when_its_journey_converts(tmp_path: Path) -> None:
+    store = store_with(tmp_path, "  pressure:\n    caps: {all: {day: 1}}\n")
+    customers(store, {"customer_id": "a"})
+    already_sent(store, "a", datetime(2027, 3, 1, 8))
+    event(store, "e1", "a", "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=80.0)
+    engine = Engine(store)
+    engine.tick(MAR[0], since=datetime(2027, 3, 1))
+    event(store, "p1", "a", "purchase", datetime(2027, 3, 1, 15), amount=80.0)  # the goal
+    engine.tick(MAR[1])
+    assert decisions(store) == [("postponed:cap_day", None), ("dropped:journey_ended", None)]
+    assert store.count("outbox") == 1
+
+
+def test_control_group_customers_never_get_a_message_and_a_tick_twice_adds_nothing(
+    tmp_path: Path,
+) -> None:
+    store = store_with(tmp_path, "")
+    people = [{"customer_id": f"c{i}", "birth_date": date(1990, 3, 2)} for i in range(20)]
+    customers(store, *people)
+    engine = Engine(store)
+    engine.tick(MAR[1], since=MAR[0])
+    enrolled = rows(store, "enrolments", scenario_id="anniv")
+    control = {e["customer_id"] for e in enrolled if e["control"]}
+    assert control and len(control) < len(enrolled)  # anniv holds 50 % out
+    sent = {m["customer_id"] for m in rows(store, "outbox")}
+    assert sent == {e["customer_id"] for e in enrolled} - control
+    counts = {t: store.count(t) for t in ("decisions", "outbox")}
+    assert not engine.tick(MAR[1]).ran
+    assert counts == {t: store.count(t) for t in counts}
