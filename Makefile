@@ -18,14 +18,14 @@ DEMO_DATA := build/demo-data
 demo: $(STAMP)
 	$(BIN)/animato validate examples/retail
 	$(BIN)/animato sheet examples/retail --out build/sheet
-	$(BIN)/animato demo-data $(DEMO_DATA) --customers 10000 --years 2 --end 2026-11-01
+	$(BIN)/animato demo-data $(DEMO_DATA) --customers 10000 --years 2 --end 2026-02-01
 	rm -f $(DEMO_STORE)
 	for kind in customers consents events; do \
 	  $(BIN)/animato ingest $$kind $(DEMO_DATA)/$$kind.parquet --plan examples/retail \
 	    --store $(DEMO_STORE) || exit 1; \
 	done
 	$(BIN)/animato run examples/retail --store $(DEMO_STORE) \
-	  --now 2026-10-01T23:00 --until 2026-10-31T23:00
+	  --now 2026-01-01T23:00 --until 2026-01-31T23:00
 	@echo ""
 	@echo "Scenario sheets: build/sheet/index.html. Store: $(DEMO_STORE)."
 

@@ -23,7 +23,7 @@ from animato.engine.compile import ENGAGEMENT, Compiler
 from animato.engine.entry import TERMINAL
 from animato.engine.ids import row_id, row_id_expr
 from animato.engine.state import State
-from animato.plan.model import Scenario, Step
+from animato.plan.model import Fallback, Plan, Scenario, Step
 from animato.store.schema import event_properties
 from animato.store.store import Store
 
@@ -266,36 +266,11 @@ def _decision(
         **{f"{k}__{s}": ibis.literal(False) for k in ENGAGEMENT for s in earlier},
         **{f"{k}__previous": ibis.literal(False) for k in ENGAGEMENT},
     )
-    consent = tick.consents
-    purpose = plan.conventions.consent
-    channels = [step.channel] + ([step.fallback.channel] if step.fallback else [])
-    reach = {}
-    for channel in channels:
-        ok = consent.filter((consent.channel == channel) & (consent.purpose == purpose[channel]))
-        address = ADDRESS.get(channel, "customer_id")
-        has_address = (
-            context[address].notnull() if address in context.columns else ibis.literal(True)
-        )
-        reach[channel] = (context.customer_id.isin(ok.customer_id), has_address)
-    chosen: ir.StringValue = ibis.literal(step.channel)
+    chosen, reached = reach(plan, context, tick.consents, step.channel, step.fallback)
     decision = ibis.cases(
         (~compiler.condition(step.if_, context), "skipped:condition"),
         (context.control.notnull(), "withheld:control"),
-        (reach[step.channel][0] & reach[step.channel][1], "candidate"),
-        else_="dropped:no_consent",
-    )
-    if step.fallback is not None:
-        fb = step.fallback.channel
-        use_fallback = (
-            ~(reach[step.channel][0] & reach[step.channel][1]) & reach[fb][0] & reach[fb][1]
-        )
-        chosen = ibis.cases((use_fallback, fb), else_=step.channel)
-        decision = ibis.cases(
-            (use_fallback & (decision == "dropped:no_consent"), "candidate"), else_=decision
-        )
-    no_address = ~reach[step.channel][1] & reach[step.channel][0]
-    decision = ibis.cases(
-        (no_address & (decision == "dropped:no_consent"), "dropped:no_address"), else_=decision
+        else_=reached,
     )
     return context.select(
         "scenario_id", "step", "enrolment_id", "customer_id", "due", "timezone", channel=chosen,
@@ -339,6 +314,39 @@ def _write(
     store.append("messages", pa.Table.from_pylist(out))
     if last:
         _complete(store, last, tick_id)
+
+
+def reach(
+    plan: Plan, context: ir.Table, consents: ir.Table, channel: str, fallback: Fallback | None
+) -> tuple[ir.StringValue, ir.StringValue]:
+    """The channel a message goes on (its own, else the fallback) and the hard filters' verdict:
+    ``candidate``, ``dropped:no_consent`` or ``dropped:no_address``.
+
+    ``context`` holds the customers' fields; ``consents`` their granted consents.
+    """
+    purpose = {str(k): v for k, v in plan.conventions.consent.items()}
+    channels = [channel] + ([fallback.channel] if fallback else [])
+    ok: dict[str, tuple[ir.BooleanValue, ir.BooleanValue]] = {}
+    for name in channels:
+        granted = consents.filter((consents.channel == name) & (consents.purpose == purpose[name]))
+        address = ADDRESS.get(name, "customer_id")
+        has_address = (
+            context[address].notnull() if address in context.columns else ibis.literal(True)
+        )
+        ok[name] = (context.customer_id.isin(granted.customer_id), has_address)
+    consent, address = ok[channel]
+    chosen: ir.StringValue = ibis.literal(channel)
+    verdict = ibis.cases(
+        (consent & address, "candidate"),
+        (consent, "dropped:no_address"),
+        else_="dropped:no_consent",
+    )
+    if fallback is not None:
+        other = ok[fallback.channel]
+        use_fallback = ~(consent & address) & other[0] & other[1]
+        chosen = ibis.cases((use_fallback, fallback.channel), else_=channel)
+        verdict = ibis.cases((use_fallback, "candidate"), else_=verdict)
+    return chosen, verdict
 
 
 def consented(consents: ir.Table, who: ir.Table) -> ir.Table:

@@ -14,7 +14,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from animato.engine import entry, journeys, outbox, segments, state, triggers
+from animato.engine import campaigns, entry, journeys, outbox, segments, state, triggers
 from animato.engine.clock import Interval
 from animato.engine.compile import Compiler
 from animato.engine.ids import row_id
@@ -96,6 +96,7 @@ class Engine:
             busy = store.materialize(
                 "tick_busy", entry.running(store.table("enrolments"), store.table("journey_log"))
             )
+            everyone = current
             customers, consents, current = _involved(store, current, busy, cands)
             if cands is not None:
                 result.enrolments = self._enrol(
@@ -115,6 +116,9 @@ class Engine:
                 pending,
             )
             result.decisions = self._journeys(shared, current, interval, compiler, tick_id)
+            result.decisions |= campaigns.candidates(
+                store, self.plan, everyone, interval, compiler, tick_id
+            )
             decided = outbox.arbitrate(store, self.plan, pending, interval, tick_id)
             result.decisions = _arbitrated(result.decisions, decided)
             result.duration_ms = int((time.perf_counter() - started) * 1000)
