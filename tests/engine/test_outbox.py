@@ -113,3 +113,19 @@ def test_control_group_customers_never_get_a_message_and_a_tick_twice_adds_nothi
     counts = {t: store.count(t) for t in ("decisions", "outbox")}
     assert not engine.tick(MAR[1]).ran
     assert counts == {t: store.count(t) for t in counts}
+
+
+def test_accepted_messages_are_rendered_and_a_template_error_stops_only_its_message(
+    tmp_path: Path,
+) -> None:
+    store = store_with(tmp_path, "")
+    customers(store, {"customer_id": "a", "first_name": "Anne"}, {"customer_id": "b"})
+    for who in "ab":
+        event(store, f"e{who}", who, "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=80.0)
+    result = Engine(store).tick(MAR[0], since=datetime(2027, 3, 1))
+    assert result.decisions["panier"] == {"ended": 0, "accepted": 2, "failed:template": 1}
+    out = {m["customer_id"]: m for m in rows(store, "outbox")}
+    assert out["a"]["subject"] == "Bonjour" and out["a"]["error"] is None
+    assert "<p>Bonjour Anne</p>" in out["a"]["html"] and "Bonjour Anne" in out["a"]["text"]
+    assert out["b"]["html"] is None
+    assert out["b"]["error"] == "template_error: customer.first_name is undefined"

@@ -20,6 +20,7 @@ from animato.engine.arbitration import WINDOWS, Candidate, Decision, Rules, deci
 from animato.engine.clock import Interval
 from animato.engine.ids import row_id
 from animato.plan.model import Plan
+from animato.render import render
 from animato.store.store import Store
 
 ENDED = ("converted", "exited")
@@ -66,12 +67,15 @@ def arbitrate(
         else:
             live.append(_candidate(row, meta[row["action_id"]]))
     decisions += decide(live, _scheduled(store, live), Rules.of(plan), now)
-    _write(store, rows, decisions, now, tick_id)
+    failed = _write(store, rows, decisions, now, tick_id)
     by_id = {row["message_id"]: row["action_id"] for row in rows}
     counts: dict[str, dict[str, int]] = {}
     for decision in decisions:
         mine = counts.setdefault(by_id[decision.message_id], {})
         mine[decision.decision] = mine.get(decision.decision, 0) + 1
+    for message_id in failed:
+        mine = counts[by_id[message_id]]
+        mine["failed:template"] = mine.get("failed:template", 0) + 1
     return counts
 
 
@@ -146,7 +150,10 @@ def _write(
     decisions: list[Decision],
     now: datetime,
     tick_id: str,
-) -> None:
+) -> list[str]:
+    """Append the decisions and the accepted messages, rendered; return the messages whose
+    template failed (they stay in the outbox with their error, and are not sent).
+    """
     by_id = {row["message_id"]: row for row in rows}
     log, out = [], []
     for d in decisions:
@@ -175,11 +182,16 @@ def _write(
                     "channel": row["channel"],
                     "send_at": d.send_at,
                     "tick_id": tick_id,
+                    "enrolment_id": row["enrolment_id"],
                 }
             )
     store.append("decisions", _table(log, store, "decisions"), unique=True)
-    if out:
-        store.append("outbox", _table(out, store, "outbox"), unique=True)
+    if not out:
+        return []
+    for message, rendered in zip(out, render(store, out), strict=True):
+        message.update(vars(rendered))
+    store.append("outbox", _table(out, store, "outbox"), unique=True)
+    return [m["message_id"] for m in out if m["error"]]
 
 
 def _table(rows: list[dict[str, Any]], store: Store, name: str) -> pa.Table:

@@ -194,7 +194,7 @@ def inspect_plan(folder: str | Path) -> Inspection:
             result.program_origins.setdefault(program.id, origin)
     result.templates = discover(folder / "templates")
     if plan is not None and not result.errors:
-        result.plan = plan.model_copy(update={"programs": programs})
+        result.plan = plan.model_copy(update={"programs": programs}).located(folder)
         result.problems.extend(validate(result))
         if result.errors:
             result.plan = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PrivateAttr,
     field_validator,
     model_validator,
 )
@@ -223,6 +225,8 @@ class Sender(Strict):
     name: str = ""
     address: str = ""
     reply_to: str = ""
+    # SMS: replace the French letters GSM-7 lacks (ç, ê, œ…), which would make it UCS-2
+    transliterate: bool = False
 
 
 def _default_weights() -> dict[Criterion, float]:
@@ -570,6 +574,19 @@ class Plan(Strict):
     offers: list[Offer] = Field(default_factory=list)
     brand_events: list[BrandEvent] = Field(default_factory=list)
     programs: list[Program] = Field(default_factory=list)
+
+    # The folder the plan was loaded from (its templates live there); not part of the plan.
+    _folder: Path | None = PrivateAttr(default=None)
+
+    @property
+    def folder(self) -> Path | None:
+        """The plan folder, when the plan was loaded from one."""
+        return self._folder
+
+    def located(self, folder: Path) -> Plan:
+        """This plan, knowing the folder it was loaded from."""
+        object.__setattr__(self, "_folder", Path(folder))
+        return self
 
     @field_validator("timezone")
     @classmethod

@@ -10,12 +10,13 @@ from animato.engine import TickResult
 from animato.plan.model import Plan
 from animato.store.ingest import IngestSummary
 
-OUTCOMES = ("accepted", "postponed", "dropped", "withheld", "skipped")
+OUTCOMES = ("accepted", "postponed", "dropped", "withheld", "skipped", "failed")
 
 
 def tick_table(plan: Plan, result: TickResult) -> Table | str:
     """Enrolments and decisions per scenario or campaign of one tick, in plan order: how many
-    messages were accepted, postponed, dropped, withheld (control group) or skipped (``if``).
+    messages were accepted, postponed, dropped, withheld (control group) or skipped (``if``),
+    and how many accepted ones failed to render (their template, for that customer).
     """
     if not result.ran:
         return f"Nothing to do: the last tick already covers {result.end:%Y-%m-%d %H:%M} UTC."

@@ -179,6 +179,13 @@ OUTBOX = ibis.schema(
         "channel": STRING,
         "send_at": TS,
         "tick_id": STRING,
+        "subject": STRING,
+        "html": STRING,
+        "text": STRING,
+        "sms_encoding": STRING,
+        "sms_segments": INT,
+        "fields": STRING,
+        "error": STRING,
     }
 )
 

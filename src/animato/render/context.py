@@ -1,0 +1,172 @@
+"""What a template sees: plain data for each message, gathered set-based for a batch of messages.
+
+``customer`` (the contract's fields, plus computed ones: ``favourite_category`` and
+``favourite_products`` from purchase history, ``loyalty_points`` from the points events),
+``event`` (the properties of the event that started the journey), ``anniversary.years``,
+``offer`` (with ``valid_until``), ``scenario`` or ``campaign``, ``program``, ``step``,
+``sender``, ``links``, ``plan`` and ``message``. Missing values are left out rather than set to
+nothing, so that a template using one without a ``default`` fails for that message only.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from animato.plan.model import Campaign, Offer, Scenario
+from animato.store.schema import event_properties
+from animato.store.store import Store
+
+PUBLIC_URL = os.environ.get("ANIMATO_PUBLIC_URL", "http://localhost:8000")
+
+
+def template_of(action: Scenario | Campaign, step_id: str, channel: str) -> tuple[str, str | None]:
+    """The template (and offer) of a message: the step's or campaign's, or its fallback's."""
+    spec: Any = action
+    if isinstance(action, Scenario):
+        spec = next(s for s in action.steps if s.id == step_id)
+    fallback = spec.fallback
+    if fallback is not None and channel == fallback.channel and channel != spec.channel:
+        return fallback.template or spec.template, spec.offer
+    return spec.template, spec.offer
+
+
+def contexts(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The template data of each message row (``message_id``, ``customer_id``, ``action_id``,
+    ``step_id``, ``channel``, ``send_at``, ``enrolment_id``), in the same order.
+    """
+    plan = store.plan
+    who = sorted({r["customer_id"] for r in rows})
+    customers = _customers(store, who)
+    journeys = _journeys(store, [r["enrolment_id"] for r in rows if r.get("enrolment_id")])
+    actions = {a.id: (p, a) for p in plan.programs for a in p.actions}
+    offers = {o.id: o for o in plan.offers}
+    out = []
+    for row in rows:
+        program, action = actions[row["action_id"]]
+        channel = row["channel"]
+        _, offer_id = template_of(action, row["step_id"], channel)
+        kind = "scenario" if isinstance(action, Scenario) else "campaign"
+        data: dict[str, Any] = {
+            "customer": customers.get(row["customer_id"], {"customer_id": row["customer_id"]}),
+            kind: {"id": action.id, "name": action.name},
+            "program": {"id": program.id, "name": program.name},
+            "plan": {"name": plan.name},
+            "message": {"id": row["message_id"], "channel": channel},
+            "links": _links(row["message_id"]),
+        }
+        sender = program.senders.get(channel) or plan.conventions.senders.get(channel)
+        if sender is not None:
+            data["sender"] = _plain(sender.model_dump())
+        if isinstance(action, Scenario):
+            step = next(s for s in action.steps if s.id == row["step_id"])
+            data["step"] = {"id": step.id, "name": step.name or step.id}
+        journey = journeys.get(row.get("enrolment_id") or "")
+        if journey:
+            data.update(journey)
+        if offer_id and offer_id in offers:
+            data["offer"] = _offer(offers[offer_id], row["send_at"])
+        out.append(data)
+    return out
+
+
+def _links(message_id: str) -> dict[str, str]:
+    base = f"{PUBLIC_URL}/m/{message_id}"
+    return {
+        "unsubscribe": f"{base}/unsubscribe",
+        "preferences": f"{base}/preferences",
+        "view_online": f"{base}/view",
+        "shop": f"{base}/shop",
+    }
+
+
+def _offer(offer: Offer, send_at: datetime) -> dict[str, Any]:
+    data = _plain(offer.model_dump(exclude={"valid_for", "fallback"}))
+    if offer.valid_for is not None:
+        data["valid_until"] = offer.valid_for.after(send_at).date().isoformat()
+    return data
+
+
+def _customers(store: Store, who: list[str]) -> dict[str, dict[str, Any]]:
+    """Each customer's fields and computed fields, as plain data."""
+    ids = ibis.memtable(pa.table({"customer_id": pa.array(who, pa.string())}))
+    table = store.table("customers")
+    found = table.semi_join(ids, "customer_id").drop("_version", "_loaded_at")
+    people = {r["customer_id"]: _plain(r) for r in found.to_pyarrow().to_pylist()}
+    for customer_id, computed in _computed(store, ids).items():
+        people.setdefault(customer_id, {"customer_id": customer_id}).update(computed)
+    return people
+
+
+def _computed(store: Store, ids: ibis.Table) -> dict[str, dict[str, Any]]:
+    """Favourite category and products (most frequent in purchases), loyalty points (sum of the
+    ``points`` of the events that carry them), for the customers of ``ids``.
+    """
+    props = event_properties(store.plan)
+    events = store.table("events").semi_join(ids, "customer_id")
+    out: dict[str, dict[str, Any]] = {}
+    purchases = events.filter(events.type == "purchase")
+    for prop, name, top in (
+        ("category", "favourite_category", 1),
+        ("product", "favourite_products", 3),
+    ):
+        if prop not in props:
+            continue
+        bought = purchases.filter(purchases[prop].notnull())
+        counted = bought.group_by("customer_id", value=bought[prop]).aggregate(
+            n=bought.count(), last=bought.time.max()
+        )
+        rank = ibis.row_number().over(
+            group_by="customer_id", order_by=[ibis.desc("n"), ibis.desc("last"), "value"]
+        )
+        best = counted.mutate(r=rank).filter(ibis._.r < top)
+        for row in best.order_by("customer_id", "r").to_pyarrow().to_pylist():
+            mine = out.setdefault(row["customer_id"], {})
+            if top == 1:
+                mine[name] = row["value"]
+            else:
+                mine.setdefault(name, []).append(row["value"])
+    if "points" in props and "loyalty_points" not in store.table("customers").columns:
+        earned = events.filter(events.points.notnull())
+        totals = earned.group_by("customer_id").aggregate(points=earned.points.sum())
+        for row in totals.to_pyarrow().to_pylist():
+            out.setdefault(row["customer_id"], {})["loyalty_points"] = int(row["points"])
+    return out
+
+
+def _journeys(store: Store, enrolment_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Per enrolment: its trigger event's properties and its anniversary number."""
+    if not enrolment_ids:
+        return {}
+    ids = ibis.memtable(pa.table({"enrolment_id": pa.array(sorted(set(enrolment_ids)))}))
+    enrolments = store.table("enrolments").semi_join(ids, "enrolment_id")
+    props = list(event_properties(store.plan))
+    events = store.table("events").select("event_id", "type", "time", *props)
+    joined = enrolments.select("enrolment_id", "anniversary", "event_id").left_join(
+        events, "event_id"
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for row in joined.to_pyarrow().to_pylist():
+        data: dict[str, Any] = {}
+        if row["anniversary"] is not None:
+            data["anniversary"] = {"years": int(row["anniversary"])}
+        if row.get("type") is not None:
+            data["event"] = _plain({k: row[k] for k in ("type", "time", *props)})
+        out[row["enrolment_id"]] = data
+    return out
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    """Plain data for Liquid: no missing values; dates and times as ISO text."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None or value == "":
+            continue
+        if isinstance(value, datetime | date):
+            value = value.isoformat()
+        out[key] = value
+    return out
