@@ -6,8 +6,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
-from animato.engine import Engine
+from animato.engine import Engine, outbox
 from animato.store import Store
 from tests.engine.engineplan import PLAN, customers, event, make_store, rows
 
@@ -97,9 +98,11 @@ def test_a_waiting_message_is_dropped_when_its_journey_converts(tmp_path: Path) 
     assert store.count("outbox") == 1
 
 
+@pytest.mark.parametrize("batch", [100_000, 3])  # one batch, or customers in several
 def test_control_group_customers_never_get_a_message_and_a_tick_twice_adds_nothing(
-    tmp_path: Path,
+    tmp_path: Path, batch: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(outbox, "BATCH", batch)
     store = store_with(tmp_path, "")
     people = [{"customer_id": f"c{i}", "birth_date": date(1990, 3, 2)} for i in range(20)]
     customers(store, *people)

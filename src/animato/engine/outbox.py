@@ -24,6 +24,7 @@ from animato.render import render
 from animato.store.store import Store
 
 ENDED = ("converted", "exited")
+BATCH = 100_000  # candidates decided and rendered at a time (about)
 
 
 def waiting(store: Store) -> ir.Table:
@@ -55,27 +56,32 @@ def arbitrate(
     log = store.table("journey_log")
     ended = log.filter(log.kind.isin(ENDED) & (log.time <= now)).select("enrolment_id")
     cands = cands.mutate(ended=cands.enrolment_id.isin(ended.enrolment_id))
-    rows = cands.to_pyarrow().to_pylist()
-    if not rows:
-        return {}
-    meta = _actions(plan)
-    decisions: list[Decision] = []
-    live: list[Candidate] = []
-    for row in rows:
-        if row["ended"]:  # converted or exited while the message waited
-            decisions.append(Decision(row["message_id"], "dropped:journey_ended"))
-        else:
-            live.append(_candidate(row, meta[row["action_id"]]))
-    decisions += decide(live, _scheduled(store, live), Rules.of(plan), now)
-    failed = _write(store, rows, decisions, now, tick_id)
-    by_id = {row["message_id"]: row["action_id"] for row in rows}
+    cands = store.materialize("tick_arbitrated", cands)
+    total = int(cands.count().to_pyarrow().as_py())
+    # A customer's candidates are decided together; customers are split into batches so that a
+    # campaign to the whole base does not hold all its messages in memory at once.
+    batches = max(1, -(-total // BATCH))
+    bucket = (cands.customer_id.hash() % batches).abs()
     counts: dict[str, dict[str, int]] = {}
-    for decision in decisions:
-        mine = counts.setdefault(by_id[decision.message_id], {})
-        mine[decision.decision] = mine.get(decision.decision, 0) + 1
-    for message_id in failed:
-        mine = counts[by_id[message_id]]
-        mine["failed:template"] = mine.get("failed:template", 0) + 1
+    meta, rules = _actions(plan), Rules.of(plan)
+    for i in range(batches if total else 0):
+        rows = cands.filter(bucket == i).to_pyarrow().to_pylist()
+        decisions: list[Decision] = []
+        live: list[Candidate] = []
+        for row in rows:
+            if row["ended"]:  # converted or exited while the message waited
+                decisions.append(Decision(row["message_id"], "dropped:journey_ended"))
+            else:
+                live.append(_candidate(row, meta[row["action_id"]]))
+        decisions += decide(live, _scheduled(store, live), rules, now)
+        failed = _write(store, rows, decisions, now, tick_id)
+        by_id = {row["message_id"]: row["action_id"] for row in rows}
+        for decision in decisions:
+            mine = counts.setdefault(by_id[decision.message_id], {})
+            mine[decision.decision] = mine.get(decision.decision, 0) + 1
+        for message_id in failed:
+            mine = counts[by_id[message_id]]
+            mine["failed:template"] = mine.get("failed:template", 0) + 1
     return counts
 
 
