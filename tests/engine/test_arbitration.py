@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from animato.engine.arbitration import (
+    WEEKDAYS,
     Candidate,
     Cap,
     Decision,
@@ -17,9 +19,10 @@ from animato.engine.arbitration import (
     blackout_end,
     decide,
     quiet_hours_end,
+    slots,
 )
 from animato.plan.durations import Duration
-from animato.plan.model import Blackout, QuietHours
+from animato.plan.model import Blackout, Capacity, QuietHours
 
 NOW = datetime(2027, 3, 3, 9)  # a Wednesday; 10:00 in Paris
 ZONE = "Europe/Paris"
@@ -301,3 +304,70 @@ def test_arbitration_invariants(
             same = c.customer_id == high.customer_id and c.channel == high.channel
             if same and c.send_at == high.send_at:
                 assert c.rank < high.rank
+
+
+# --- capacity of constrained channels ----------------------------------------------------------
+
+CALLS = Capacity.model_validate({"hour": 2, "opens": "09:00", "closes": "17:00"})
+WED_10 = datetime(2027, 3, 3, 9)  # Wednesday 10:00 in Paris
+
+
+def test_a_call_centre_hour_goes_to_the_highest_priorities_across_customers() -> None:
+    rule = rules(capacity={"call": CALLS})
+    calls = [
+        cand("low", who="a", channel="call", priority=10, at=WED_10),
+        cand("top", who="z", channel="call", priority=90, at=WED_10),
+        cand("mid", who="m", channel="call", priority=50, at=WED_10),
+        cand("camp", who="c", channel="call", priority=5, at=WED_10, kind="campaign",
+             max_delay=None, on_conflict="drop"),
+    ]  # fmt: skip
+    out = {d.message_id: d for d in decide(calls, [], rule, WED_10)}
+    assert {k: d.decision for k, d in out.items()} == {
+        "top": "accepted",
+        "mid": "accepted",
+        "low": "postponed:capacity",
+        "camp": "dropped:capacity",
+    }
+    assert out["low"].retry_at == WED_10 + timedelta(hours=1)  # the next hour with room
+
+
+def test_calls_wait_for_opening_hours_and_working_days() -> None:
+    rule = rules(capacity={"call": CALLS})
+    friday_evening = datetime(2027, 3, 5, 19)  # 20:00 in Paris
+    [d] = decide([cand("m", channel="call", at=friday_evening)], [], rule, friday_evening)
+    assert (d.decision, d.send_at) == ("accepted", datetime(2027, 3, 8, 8))  # Monday 09:00
+
+
+def test_a_full_week_of_postal_budget_postpones_within_max_delay_or_drops() -> None:
+    budget = Capacity.model_validate({"week": 1, "days": list(WEEKDAYS)})
+    rule = rules(capacity={"postal": budget})
+    booked: Counter[tuple[str, str, object]] = Counter()
+    first = decide([cand("a", channel="postal")], [], rule, NOW, booked)
+    assert first[0].decision == "accepted"
+    late = decide([cand("b", who="b", channel="postal", max_delay="7d")], [], rule, NOW, booked)
+    assert (late[0].decision, late[0].retry_at) == ("postponed:capacity", datetime(2027, 3, 7, 23))
+    short = decide([cand("c", who="c", channel="postal", max_delay="1d")], [], rule, NOW, booked)
+    assert short[0].decision == "dropped:capacity"
+
+
+@settings(max_examples=80, deadline=None)
+@given(worlds(), st.integers(1, 3))
+def test_no_capacity_slot_is_ever_overfilled(
+    world: tuple[list[Candidate], list[tuple[str, str, datetime]], Rules], per_hour: int
+) -> None:
+    cands, sent, rule = world
+    spec = Capacity.model_validate({"hour": per_hour, "day": per_hour * 3, "opens": "09:00",
+                                    "closes": "12:00"})  # fmt: skip
+    rule.capacity = {"sms": spec}
+    now = START + timedelta(hours=12)
+    decisions = decide(cands, sent, rule, now)
+    by_id = {c.message_id: c for c in cands}
+    used: Counter[tuple[str, str, object]] = Counter()
+    for d in decisions:
+        if d.decision == "accepted" and by_id[d.message_id].channel == "sms":
+            assert d.send_at is not None
+            local = d.send_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(ZONE))
+            assert local.weekday() < 5 and time(9) <= local.time() < time(12)
+            for key in slots("sms", d.send_at, spec, ZONE):
+                used[key] += 1
+    assert all(n <= (per_hour if key[1] == "hour" else per_hour * 3) for key, n in used.items())

@@ -132,3 +132,24 @@ def test_accepted_messages_are_rendered_and_a_template_error_stops_only_its_mess
     assert "<p>Bonjour Anne</p>" in out["a"]["html"] and "Bonjour Anne" in out["a"]["text"]
     assert out["b"]["html"] is None
     assert out["b"]["error"] == "template_error: customer.first_name is undefined"
+
+
+def test_a_channel_capacity_is_shared_by_all_customers_and_counts_what_is_scheduled(
+    tmp_path: Path,
+) -> None:
+    days = "[monday, tuesday, wednesday, thursday, friday, saturday, sunday]"
+    store = store_with(tmp_path, f"  capacity:\n    email: {{day: 1, days: {days}}}\n")
+    customers(
+        store, {"customer_id": "a", "first_name": "A"}, {"customer_id": "b", "first_name": "B"}
+    )
+    for who in "ab":
+        event(store, f"e{who}", who, "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=80.0)
+    engine = Engine(store)
+    first = engine.tick(MAR[0], since=datetime(2027, 3, 1))
+    assert first.decisions["panier"] == {"ended": 0, "accepted": 1, "postponed:capacity": 1}
+    [waiting] = [d for d in rows(store, "decisions") if d["decision"] == "postponed:capacity"]
+    assert waiting["retry_at"] == datetime(2027, 3, 1, 23)  # 2 March, 00:00 in Paris
+    second = engine.tick(MAR[1])  # the day after: one slot, for the waiting message (t1 of b)
+    assert second.decisions["panier"] == {"ended": 0, "accepted": 1, "postponed:capacity": 1}
+    sent = {(m["customer_id"], m["step_id"]) for m in rows(store, "outbox")}
+    assert sent == {("a", "t1"), ("b", "t1")}  # a's t2 (email, as a has no phone) waits

@@ -13,7 +13,7 @@ Pure functions over plain rows: the store side is :mod:`animato.engine.outbox`.
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -21,7 +21,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from animato.plan.durations import Duration
-from animato.plan.model import Blackout, Plan, QuietHours
+from animato.plan.model import Blackout, Capacity, Plan, QuietHours
 from animato.plan.seasons import season
 
 WINDOWS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
@@ -100,6 +100,7 @@ class Rules:
     min_gap: timedelta | None = None
     blackouts: list[Blackout] = field(default_factory=list)
     quiet: QuietHours | None = None
+    capacity: dict[str, Capacity] = field(default_factory=dict)
 
     @property
     def gaps(self) -> list[timedelta]:
@@ -123,6 +124,7 @@ class Rules:
             timedelta(days=gap.approx_days()) if gap is not None else None,
             list(conventions.blackouts),
             conventions.quiet_hours,
+            {str(channel): spec for channel, spec in conventions.capacity.items()},
         )
 
 
@@ -131,33 +133,42 @@ def decide(
     scheduled: Iterable[tuple[str, str, datetime]],
     rules: Rules,
     now: datetime,
+    booked: Counter[tuple[str, str, object]] | None = None,
 ) -> list[Decision]:
     """Decide every candidate of a tick; ``scheduled`` are (customer, channel, send time) of the
     messages already accepted (sent or still in the outbox). ``now`` is the tick's end (naive UTC).
+
+    Candidates are taken in rank order across customers, so that the channel capacities
+    (``booked``: the slots already taken, updated here) go to the highest priorities first.
     """
-    booked: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    taken: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for customer, channel, send_at in scheduled:
-        booked[customer].append((send_at, channel))
-    mine: dict[str, list[Candidate]] = defaultdict(list)
-    for candidate in candidates:
-        mine[candidate.customer_id].append(candidate)
+        taken[customer].append((send_at, channel))
+    for times in taken.values():
+        times.sort()
+    booked = Counter() if booked is None else booked
     decisions = []
-    for customer, waiting in mine.items():
-        taken = sorted(booked.get(customer, []))
-        for candidate in sorted(waiting, key=lambda c: c.rank):
-            decision = _decide_one(candidate, taken, rules, now)
-            if decision.decision == "accepted" and decision.send_at is not None:
-                bisect.insort(taken, (decision.send_at, candidate.channel))
-            decisions.append(decision)
+    for candidate in sorted(candidates, key=lambda c: c.rank):
+        mine = taken[candidate.customer_id]
+        decision = _decide_one(candidate, mine, rules, now, booked)
+        if decision.decision == "accepted" and decision.send_at is not None:
+            bisect.insort(mine, (decision.send_at, candidate.channel))
+        decisions.append(decision)
     return decisions
 
 
 def _decide_one(
-    candidate: Candidate, taken: list[tuple[datetime, str]], rules: Rules, now: datetime
+    candidate: Candidate,
+    taken: list[tuple[datetime, str]],
+    rules: Rules,
+    now: datetime,
+    booked: Counter[tuple[str, str, object]],
 ) -> Decision:
-    send_at = quiet_hours_end(
-        max(candidate.send_at, now), rules.quiet, candidate.zone or rules.timezone
-    )
+    zone = candidate.zone or rules.timezone
+    send_at = quiet_hours_end(max(candidate.send_at, now), rules.quiet, zone)
+    spec = rules.capacity.get(candidate.channel)
+    if spec is not None:  # a call centre calls when it is open
+        send_at = opening(send_at, spec, rules.timezone)
     blackout = covering(rules, candidate, send_at)
     if blackout is not None:
         policy = blackout.on_conflict or candidate.on_conflict
@@ -166,12 +177,24 @@ def _decide_one(
         retry = blackout_end(rules, blackout, send_at)
         return Decision(candidate.message_id, "postponed:blackout", retry_at=retry)
     refused = _refusal(candidate.channel, send_at, taken, rules)
+    free: datetime | None = send_at
+    if refused is None and spec is not None:
+        free = next_free(candidate.channel, send_at, spec, rules.timezone, booked)
+        refused = None if free == send_at else "capacity"
     if refused is None:
+        if spec is not None:
+            for key in slots(candidate.channel, send_at, spec, rules.timezone):
+                booked[key] += 1
         return Decision(candidate.message_id, "accepted", send_at=send_at)
     if candidate.kind == "campaign" or candidate.max_delay is None:
         return Decision(candidate.message_id, f"dropped:{refused}")
     start = max(candidate.due_at, candidate.not_before or candidate.due_at)
-    if now >= candidate.max_delay.after(start):
+    deadline = candidate.max_delay.after(start)
+    if refused == "capacity":  # retried when the next slot with room opens, if in time
+        if free is None or free > deadline:
+            return Decision(candidate.message_id, "dropped:capacity")
+        return Decision(candidate.message_id, "postponed:capacity", retry_at=free)
+    if now >= deadline:
         return Decision(candidate.message_id, f"dropped:{refused}")
     return Decision(candidate.message_id, f"postponed:{refused}")
 
@@ -200,6 +223,63 @@ def _fullest(times: list[datetime], new: datetime, window: timedelta) -> int:
     """
     ends = [new, *(t for t in times if new < t < new + window)]
     return max(sum(1 for t in times if end - window < t <= end) for end in ends)
+
+
+def opening(moment: datetime, spec: Capacity, zone: str) -> datetime:
+    """``moment``, or the next time the channel's team works (its days, ``opens``–``closes``)."""
+    local = _local(moment, zone)
+    days = {WEEKDAYS.index(d) for d in spec.days}
+    for _ in range(16):
+        if local.weekday() not in days or local.time() >= spec.closes:
+            local = _at(local.date() + timedelta(days=1), spec.opens, zone)
+        elif local.time() < spec.opens:
+            local = _at(local.date(), spec.opens, zone)
+        else:
+            return local.astimezone(_UTC).replace(tzinfo=None)
+    raise ValueError("a capacity with no working day")  # validated: days is never empty
+
+
+def slots(
+    channel: str, moment: datetime, spec: Capacity, zone: str
+) -> list[tuple[str, str, object]]:
+    """The capacity slots (hour, day, ISO week; local) that a message at ``moment`` takes."""
+    local = _local(moment, zone)
+    keys: list[tuple[str, str, object]] = []
+    if spec.hour is not None:
+        keys.append((channel, "hour", (local.date(), local.hour)))
+    if spec.day is not None:
+        keys.append((channel, "day", local.date()))
+    if spec.week is not None:
+        keys.append((channel, "week", local.isocalendar()[:2]))
+    return keys
+
+
+def next_free(
+    channel: str,
+    moment: datetime,
+    spec: Capacity,
+    zone: str,
+    booked: Counter[tuple[str, str, object]],
+) -> datetime | None:
+    """The first time at or after ``moment`` (an opening time) when every slot it would take has
+    room; None when none within 400 slots.
+    """
+    limits = {"hour": spec.hour, "day": spec.day, "week": spec.week}
+    step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
+    for _ in range(400):
+        full = [k for k in slots(channel, moment, spec, zone) if booked[k] >= (limits[k[1]] or 0)]
+        if not full:
+            return moment
+        period = full[-1][1]  # the longest full period: skip to its next slot
+        local = _local(moment, zone)
+        start = local.replace(minute=0, second=0, microsecond=0)
+        if period != "hour":
+            start = start.replace(hour=0)
+        if period == "week":
+            start -= timedelta(days=local.weekday())
+        nxt = _at(start.date(), start.time(), zone) + step[period]
+        moment = opening(nxt.astimezone(_UTC).replace(tzinfo=None), spec, zone)
+    return None
 
 
 def covering(rules: Rules, candidate: Candidate, send_at: datetime) -> Blackout | None:

@@ -9,14 +9,15 @@ its journey waits) until a later decision accepts or drops it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import Counter
+from datetime import datetime, timedelta
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from animato.engine.arbitration import WINDOWS, Candidate, Decision, Rules, decide
+from animato.engine.arbitration import WINDOWS, Candidate, Decision, Rules, decide, slots
 from animato.engine.clock import Interval
 from animato.engine.ids import row_id
 from animato.plan.model import Plan
@@ -64,6 +65,10 @@ def arbitrate(
     bucket = (cands.customer_id.hash() % batches).abs()
     counts: dict[str, dict[str, int]] = {}
     meta, rules = _actions(plan), Rules.of(plan)
+    booked = _booked(store, rules, now)
+    if rules.capacity:  # a channel's capacity goes by priority across all customers: one batch
+        limited = cands.filter(cands.channel.isin(list(rules.capacity))).customer_id
+        bucket = ibis.cases((cands.customer_id.isin(limited), 0), else_=bucket)
     for i in range(batches if total else 0):
         rows = cands.filter(bucket == i).to_pyarrow().to_pylist()
         decisions: list[Decision] = []
@@ -73,7 +78,7 @@ def arbitrate(
                 decisions.append(Decision(row["message_id"], "dropped:journey_ended"))
             else:
                 live.append(_candidate(row, meta[row["action_id"]]))
-        decisions += decide(live, _scheduled(store, live), rules, now)
+        decisions += decide(live, _scheduled(store, live), rules, now, booked)
         failed = _write(store, rows, decisions, now, tick_id)
         by_id = {row["message_id"]: row["action_id"] for row in rows}
         for decision in decisions:
@@ -83,6 +88,22 @@ def arbitrate(
             mine = counts[by_id[message_id]]
             mine["failed:template"] = mine.get("failed:template", 0) + 1
     return counts
+
+
+def _booked(store: Store, rules: Rules, now: datetime) -> Counter[tuple[str, str, object]]:
+    """The capacity slots already taken by scheduled messages on the constrained channels."""
+    booked: Counter[tuple[str, str, object]] = Counter()
+    if not rules.capacity:
+        return booked
+    outbox = store.table("outbox")
+    near = outbox.filter(
+        outbox.channel.isin(list(rules.capacity)) & (outbox.send_at > now - timedelta(days=8))
+    )
+    for row in near.select("channel", "send_at").to_pyarrow().to_pylist():
+        spec = rules.capacity[row["channel"]]
+        for key in slots(row["channel"], row["send_at"], spec, rules.timezone):
+            booked[key] += 1
+    return booked
 
 
 def _actions(plan: Plan) -> dict[str, dict[str, Any]]:

@@ -219,6 +219,31 @@ class QuietHours(Strict):
     days: list[Weekday] = Field(default_factory=list)
 
 
+def _working_days() -> list[Weekday]:
+    return ["monday", "tuesday", "wednesday", "thursday", "friday"]
+
+
+class Capacity(Strict):
+    """What a constrained channel can take across all customers: a call centre's calls per day
+    or per hour within its opening hours, a postal budget per week.
+    """
+
+    hour: int | None = Field(default=None, ge=0)
+    day: int | None = Field(default=None, ge=0)
+    week: int | None = Field(default=None, ge=0)
+    opens: TimeOfDay = time(0, 0)
+    closes: TimeOfDay = time(23, 59, 59)
+    days: list[Weekday] = Field(default_factory=_working_days)
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> Capacity:
+        if self.hour is None and self.day is None and self.week is None:
+            raise ValueError("a capacity needs at least one of 'hour', 'day' or 'week'")
+        if self.opens >= self.closes:
+            raise ValueError("'opens' must be before 'closes'")
+        return self
+
+
 class Sender(Strict):
     """Who a channel's messages come from."""
 
@@ -253,6 +278,7 @@ class Conventions(Strict):
     pressure: PressureRules = Field(default_factory=PressureRules)
     blackouts: list[Blackout] = Field(default_factory=list)
     quiet_hours: QuietHours | None = None
+    capacity: dict[Channel, Capacity] = Field(default_factory=dict)
     senders: dict[Channel, Sender] = Field(default_factory=dict)
     matrix_weights: dict[Criterion, float] = Field(default_factory=_default_weights)
 
