@@ -579,3 +579,28 @@ def test_closed_event_columns_are_enums_that_only_ever_grow(tmp_path: Path) -> N
     assert types["type"] == "ENUM('purchase', 'newsletter_signup', 'complaint_opened', 'visit')"
     assert types["category"] == "ENUM('sofa', 'shoes', 'home')"
     store.close()
+
+
+def test_parquet_ids_repeated_or_missing_fall_back_to_the_full_check(
+    store: Store, tmp_path: Path
+) -> None:
+    def parquet(name: str, ids: list[str | None]) -> Path:
+        table = pa.table(
+            {
+                "event_id": pa.array(ids, pa.string()),
+                "customer_id": ["c1"] * len(ids),
+                "type": ["complaint_opened"] * len(ids),
+                "time": [datetime(2026, 1, 15 + i, 10) for i in range(len(ids))],
+            }
+        )
+        pq.write_table(table, tmp_path / name)
+        return tmp_path / name
+
+    repeated = ingest(store, "events", parquet("a.parquet", ["e1", "e1", "e2"]))
+    assert (repeated.loaded, repeated.duplicates) == (2, 1)
+    missing = ingest(store, "events", parquet("b.parquet", ["e3", None, ""]))
+    assert (missing.loaded, missing.duplicates) == (3, 0)  # two rows get a content id
+    ids = {e["event_id"] for e in rows(store, "events")}
+    assert {"e1", "e2", "e3"} < ids and len(ids) == 5
+    again = ingest(store, "events", parquet("b.parquet", ["e3", None, ""]))
+    assert (again.loaded, again.duplicates) == (0, 3)

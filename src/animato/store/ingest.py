@@ -89,7 +89,7 @@ def ingest(store: Store, kind: Kind, path: str | Path, *, progress: bool = False
             typed = _CHECKS[kind](rows)
             if not rows.cheap:  # else each pass recomputes it, which costs less than writing it
                 typed = store.materialize(TYPED, typed)
-            counts, distinct = _counts(typed, _KEYS.get(kind))
+            counts, distinct = _counts(typed, _KEYS.get(kind), _given_keys(rows, kind))
             with store.transaction():
                 phase("quarantining")
                 target = None
@@ -109,12 +109,28 @@ def ingest(store: Store, kind: Kind, path: str | Path, *, progress: bool = False
     return IngestSummary(loaded, counts.get(None, 0) - loaded, dict(bad), target)
 
 
-def _counts(typed: ir.Table, key: str | None) -> tuple[dict[str | None, int], bool]:
+def _given_keys(rows: Rows, kind: str) -> ir.StringValue | None:
+    """The file's own ids, when a row's key is its id as given (events with an ``event_id``)."""
+    column = rows.find("event_id") if kind == "events" else None
+    return rows.text(column) if column is not None else None
+
+
+def _counts(
+    typed: ir.Table, key: str | None, given: ir.StringValue | None = None
+) -> tuple[dict[str | None, int], bool]:
     """Rows by reason (None: good), and whether the good rows' ``key`` values are all distinct.
 
     Checking distinctness costs a fraction of keeping the first row of each key, which a file
-    without repeated ids (the usual case) can then skip.
+    without repeated ids (the usual case) can then skip. When the file gives every row its id,
+    the check reads that one column instead of the computed keys.
     """
+    if given is not None:
+        ids = given.as_table()
+        only = ids[ids.columns[0]]
+        found = ids.aggregate(n=ids.count(), keys=only.nunique()).to_pyarrow().to_pylist()[0]
+        if found["keys"] == found["n"]:  # every row has an id, and no two the same
+            result = typed.group_by(REASON).agg(n=typed.count()).to_pyarrow().to_pylist()
+            return {row[REASON]: int(row["n"]) for row in result}, True
     keys = typed[key].nunique() if key else ibis.literal(0)
     result = typed.group_by(REASON).agg(n=typed.count(), keys=keys).to_pyarrow().to_pylist()
     counts = {row[REASON]: int(row["n"]) for row in result}
