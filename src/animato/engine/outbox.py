@@ -16,6 +16,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from animato.engine.arbitration import WINDOWS, Candidate, Decision, Rules, decide, slots
 from animato.engine.clock import Interval
@@ -79,7 +80,7 @@ def arbitrate(
             else:
                 live.append(_candidate(row, meta[row["action_id"]]))
         decisions += decide(live, _scheduled(store, live), rules, now, booked)
-        failed = _write(store, rows, decisions, now, tick_id)
+        failed = _write(store, rows, decisions, now, tick_id, i)
         by_id = {row["message_id"]: row["action_id"] for row in rows}
         for decision in decisions:
             mine = counts.setdefault(by_id[decision.message_id], {})
@@ -177,9 +178,13 @@ def _write(
     decisions: list[Decision],
     now: datetime,
     tick_id: str,
+    batch: int,
 ) -> list[str]:
     """Append the decisions and the accepted messages, rendered; return the messages whose
     template failed (they stay in the outbox with their error, and are not sent).
+
+    Email bodies go to ``<tick>-<batch>.parquet`` in the store's content folder (the outbox row
+    names the file); a tick that fails leaves at most files that no row names.
     """
     by_id = {row["message_id"]: row for row in rows}
     log, out = [], []
@@ -215,10 +220,32 @@ def _write(
     store.append("decisions", _table(log, store, "decisions"), unique=True)
     if not out:
         return []
+    bodies: list[dict[str, Any]] = []
+    name = f"{tick_id}-{batch}.parquet"
     for message, rendered in zip(out, render(store, out), strict=True):
         message.update(vars(rendered))
+        if message["html"] is not None:
+            bodies.append({k: message[k] for k in ("message_id", "html", "text")})
+            message.update(html=None, text=None, content=name)
+    if bodies:
+        pq.write_table(pa.Table.from_pylist(bodies), store.content_dir / name, compression="zstd")
     store.append("outbox", _table(out, store, "outbox"), unique=True)
     return [m["message_id"] for m in out if m["error"]]
+
+
+def bodies(store: Store, message_ids: list[str]) -> dict[str, dict[str, str]]:
+    """The HTML and text of rendered emails, by message id."""
+    outbox = store.table("outbox")
+    wanted = ibis.memtable(pa.table({"message_id": pa.array(message_ids, pa.string())}))
+    found = outbox.semi_join(wanted, "message_id").filter(outbox.content.notnull())
+    files = sorted(set(found.content.to_pyarrow().to_pylist()))
+    out: dict[str, dict[str, str]] = {}
+    for name in files:
+        table = pq.read_table(store.content_dir / name)
+        for row in table.to_pylist():
+            if row["message_id"] in message_ids:
+                out[row["message_id"]] = {"html": row["html"], "text": row["text"]}
+    return out
 
 
 def _table(rows: list[dict[str, Any]], store: Store, name: str) -> pa.Table:

@@ -186,6 +186,7 @@ OUTBOX = ibis.schema(
         "sms_segments": INT,
         "fields": STRING,
         "error": STRING,
+        "content": STRING,
     }
 )
 

@@ -7,6 +7,9 @@ replaying a batch is a no-op. A tick runs inside one transaction: it lands whole
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -45,6 +48,7 @@ class Store:
     def __init__(self, plan: Plan, location: str | Path = ":memory:") -> None:
         self.plan = plan
         self.location = str(location)
+        self._scratch: Path | None = None
         if self.location != ":memory:":
             Path(self.location).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -54,6 +58,7 @@ class Store:
         self.keys: dict[str, str] = {}
         self._in_transaction = False
         self._tables: dict[str, ibis.Table] = {}
+        self._batches = 0
         self.ensure_tables()
 
     def ensure_tables(self) -> None:
@@ -101,6 +106,21 @@ class Store:
             members = ", ".join(_quote(v) for v in wanted)
             sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE ENUM({members})')
 
+    @property
+    def content_dir(self) -> Path:
+        """Where the bodies of rendered emails are kept, as Parquet files beside the store (a
+        campaign's HTML would otherwise sit in memory until its tick commits).
+        """
+        if self.location != ":memory:":
+            folder = Path(self.location + ".content")
+        else:
+            if self._scratch is None:  # an in-memory store keeps its files as long as it lives
+                self._scratch = Path(tempfile.mkdtemp(prefix="animato-content-"))
+                weakref.finalize(self, shutil.rmtree, self._scratch, ignore_errors=True)
+            folder = self._scratch
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def table(self, name: str) -> ibis.Table:
         """An Ibis expression over a store table (looked up once: its schema is fixed)."""
         if name not in self._tables:
@@ -117,12 +137,24 @@ class Store:
         ``unique`` says the rows' keys are already distinct, which saves a pass over them. Rows
         without a ``_loaded_at`` get the current time (the engine's watermark for late data).
         """
+        if not isinstance(rows, pa.Table):
+            return self._insert(name, rows, unique)
+        if rows.num_rows == 0:
+            return 0
+        # An Arrow batch is registered for this one insert and released right after (an Ibis
+        # memtable would stay registered, holding its memory, as long as its expression lives).
+        self._batches += 1
+        view = f"_append_{self._batches}"
+        raw = self.con.con
+        raw.register(view, rows)
+        try:
+            return self._insert(name, self.con.table(view), unique)
+        finally:
+            raw.unregister(view)
+
+    def _insert(self, name: str, rows: ibis.Table, unique: bool) -> int:
         key = self.keys[name]
         target = self.table(name)
-        if isinstance(rows, pa.Table):
-            if rows.num_rows == 0:
-                return 0
-            rows = ibis.memtable(rows)
         if "_loaded_at" in target.columns and "_loaded_at" not in rows.columns:
             rows = rows.mutate(_loaded_at=ibis.literal(datetime.now(UTC).replace(tzinfo=None)))
         rows = rows.select(*[c for c in target.columns if c in rows.columns])
