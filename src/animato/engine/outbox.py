@@ -26,7 +26,7 @@ from animato.render import render
 from animato.store.store import Store
 
 ENDED = ("converted", "exited")
-BATCH = 100_000  # candidates decided and rendered at a time (about)
+BATCH = 25_000  # candidates decided and rendered at a time (about)
 
 
 def waiting(store: Store) -> ir.Table:

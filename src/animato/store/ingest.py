@@ -100,7 +100,9 @@ def ingest(store: Store, kind: Kind, path: str | Path, *, progress: bool = False
                 else:
                     quarantine.forget(path)
                 phase("loading")
-                good = typed.filter(typed[REASON].isnull()).drop(REASON)
+                # no bad row: the checks need not run again while loading
+                good = typed if set(counts) == {None} else typed.filter(typed[REASON].isnull())
+                good = good.drop(REASON)
                 load = _LOADS[kind]
                 loaded = load(store, good, loaded_at, distinct) if counts.get(None) else 0
         finally:
