@@ -371,3 +371,29 @@ def test_no_capacity_slot_is_ever_overfilled(
             for key in slots("sms", d.send_at, spec, ZONE):
                 used[key] += 1
     assert all(n <= (per_hour if key[1] == "hour" else per_hour * 3) for key, n in used.items())
+
+
+# --- a step riding along a campaign (combine_with) ------------------------------------------------
+
+
+def test_a_step_rides_along_a_campaign_of_the_same_day_and_counts_once() -> None:
+    cap = rules(caps=[Cap("all", "day", 1)])
+    step = replace(cand("step", priority=60, action="relance"), combine_with=("noel",))
+    for priority in (20, 90):  # the campaign decided after the step, or before it
+        noel = cand("noel-a", priority=priority, kind="campaign", action="noel", max_delay=None,
+                    on_conflict="drop")  # fmt: skip
+        out = {d.message_id: d for d in decide([step, noel], [], cap, NOW)}
+        assert out["noel-a"].decision == "accepted"
+        assert (out["step"].decision, out["step"].combined_with) == ("combined", "noel-a")
+        assert out["step"].send_at == out["noel-a"].send_at
+
+
+def test_a_step_goes_alone_when_its_campaign_is_refused_or_on_another_day() -> None:
+    step = replace(cand("step", priority=60, action="relance"), combine_with=("noel",))
+    noel = cand("noel-a", kind="campaign", action="noel", max_delay=None, on_conflict="drop")
+    blocked = TREVE.model_copy(update={"scope": "campaigns"})
+    out = decided(decide([step, noel], [], rules(blackouts=[blocked]), NOW))
+    assert out == {"noel-a": "dropped:blackout", "step": "accepted"}
+    tomorrow = replace(noel, send_at=NOW + timedelta(days=1), due_at=NOW + timedelta(days=1))
+    out = decided(decide([step, tomorrow], [], rules(), NOW))
+    assert out == {"noel-a": "accepted", "step": "accepted"}

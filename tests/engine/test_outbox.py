@@ -155,3 +155,36 @@ def test_a_channel_capacity_is_shared_by_all_customers_and_counts_what_is_schedu
     assert second.decisions["panier"] == {"ended": 0, "accepted": 1, "postponed:capacity": 1}
     sent = {(m["customer_id"], m["step_id"]) for m in rows(store, "outbox")}
     assert sent == {("a", "t1"), ("b", "t1")}  # a's t2 (email, as a has no phone) waits
+
+
+def test_a_step_rides_along_the_campaign_sent_the_same_day(tmp_path: Path) -> None:
+    promo = (
+        "    campaigns:\n"
+        "      - {id: promo, name: Promo, every: {weekday: wednesday, time: '10:00'},"
+        " channel: email, template: mail}\n"
+    )
+    text = PLAN.replace("    scenarios:\n", promo + "    scenarios:\n", 1)
+    text = text.replace(
+        "          - {id: t1, wait: 1h, channel: email, template: mail}",
+        "          - {id: t1, wait: 1h, channel: email, template: mail, combine_with: [promo]}",
+    )
+    text = text.replace("conventions:\n", "conventions:\n  pressure:\n    caps: {all: {day: 1}}\n")
+    store = make_store(tmp_path / "plan", text)
+    mail = (
+        "<p>Bonjour {{ customer.first_name }}</p>"
+        "{% for p in combined %}<p>+ {{ p.text }}</p>{% endfor %}"
+    )
+    (tmp_path / "plan" / "templates" / "mail.html").write_text(
+        "---\nsubject: Bonjour\n---\n" + mail
+    )
+    customers(store, {"customer_id": "a", "first_name": "Anne"})
+    event(store, "e1", "a", "cart_abandoned", datetime(2027, 3, 3, 8), cart_value=80.0)
+    result = Engine(store).tick(datetime(2027, 3, 3, 12), since=datetime(2027, 3, 3))  # Wednesday
+    assert result.decisions["panier"] == {"ended": 0, "combined": 1}
+    assert result.decisions["promo"] == {"accepted": 1}
+    [host] = rows(store, "outbox")
+    assert host["action_id"] == "promo"
+    [ride] = rows(store, "decisions", decision="combined")
+    assert ride["combined_with"] == host["message_id"] and ride["send_at"] == host["send_at"]
+    html = outbox.bodies(store, [host["message_id"]])[host["message_id"]]["html"]
+    assert html.count("Bonjour Anne") == 2  # the campaign's content, and the step's riding along

@@ -51,6 +51,7 @@ class Candidate:
     on_conflict: Literal["postpone", "drop"] = "postpone"
     zone: str | None = None
     not_before: datetime | None = None
+    combine_with: tuple[str, ...] = ()
 
     @property
     def rank(self) -> tuple[int, int, str]:
@@ -63,13 +64,14 @@ class Decision:
     """What arbitration decided for one candidate, with its reason code.
 
     ``accepted`` (``send_at`` set), ``postponed:<reason>`` (``retry_at``: not before, if set),
-    ``dropped:<reason>``.
+    ``dropped:<reason>``, or ``combined`` (riding along the campaign message ``combined_with``).
     """
 
     message_id: str
     decision: str
     send_at: datetime | None = None
     retry_at: datetime | None = None
+    combined_with: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,14 +149,60 @@ def decide(
     for times in taken.values():
         times.sort()
     booked = Counter() if booked is None else booked
+    ordered = sorted(candidates, key=lambda c: c.rank)
+    hosts = _hosts(ordered, rules)
+    riders: dict[str, list[Candidate]] = defaultdict(list)
+    hosted: dict[str, Decision] = {}  # campaign messages that steps may ride along, once decided
+    host_ids = set(hosts.values())
     decisions = []
-    for candidate in sorted(candidates, key=lambda c: c.rank):
+
+    def alone(candidate: Candidate) -> Decision:
         mine = taken[candidate.customer_id]
         decision = _decide_one(candidate, mine, rules, now, booked)
         if decision.decision == "accepted" and decision.send_at is not None:
             bisect.insort(mine, (decision.send_at, candidate.channel))
+        return decision
+
+    def ride(rider: Candidate, host: Decision) -> Decision:
+        if host.decision != "accepted":
+            return alone(rider)
+        # one message carries both contents: the caps count it once
+        return Decision(rider.message_id, "combined", host.send_at, None, host.message_id)
+
+    for candidate in ordered:
+        host = hosts.get(candidate.message_id)
+        if host is not None:  # decided with the campaign message it may ride along
+            if host in hosted:
+                decisions.append(ride(candidate, hosted[host]))
+            else:
+                riders[host].append(candidate)
+            continue
+        decision = alone(candidate)
         decisions.append(decision)
+        if candidate.message_id in host_ids:
+            hosted[candidate.message_id] = decision
+        decisions += [ride(rider, decision) for rider in riders.pop(candidate.message_id, [])]
     return decisions
+
+
+def _hosts(ordered: list[Candidate], rules: Rules) -> dict[str, str]:
+    """For each step that may ride along a campaign (``combine_with``): the message of that
+    campaign for the same customer, the same local day, in the same tick, if there is one.
+    """
+    campaigns: dict[tuple[str, str, date], str] = {}
+    for c in ordered:
+        if c.kind == "campaign":
+            day = _local(c.send_at, rules.timezone).date()
+            campaigns.setdefault((c.customer_id, c.action_id, day), c.message_id)
+    hosts: dict[str, str] = {}
+    for c in ordered:
+        day = _local(c.send_at, rules.timezone).date()
+        for campaign in c.combine_with:
+            host = campaigns.get((c.customer_id, campaign, day))
+            if host is not None:
+                hosts[c.message_id] = host
+                break
+    return hosts
 
 
 def _decide_one(

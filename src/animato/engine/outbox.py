@@ -121,6 +121,7 @@ def _actions(plan: Plan) -> dict[str, dict[str, Any]]:
                 "max_delay": scenario.max_delay,
                 "on_conflict": scenario.on_conflict,
                 "steps": {step.id: i for i, step in enumerate(scenario.steps)},
+                "combine": {step.id: tuple(step.combine_with) for step in scenario.steps},
             }
             order += 1
         for campaign in program.campaigns:
@@ -132,6 +133,7 @@ def _actions(plan: Plan) -> dict[str, dict[str, Any]]:
                 "max_delay": None,
                 "on_conflict": campaign.on_conflict,
                 "steps": {},
+                "combine": {},
             }
             order += 1
     return meta
@@ -154,6 +156,7 @@ def _candidate(row: dict[str, Any], meta: dict[str, Any]) -> Candidate:
         on_conflict=meta["on_conflict"],
         zone=row["timezone"],
         not_before=row["not_before"],
+        combine_with=meta["combine"].get(row["step_id"], ()),
     )
 
 
@@ -188,6 +191,7 @@ def _write(
     """
     by_id = {row["message_id"]: row for row in rows}
     log, out = [], []
+    riders: dict[str, list[dict[str, Any]]] = {}
     for d in decisions:
         row = by_id[d.message_id]
         log.append(
@@ -202,8 +206,13 @@ def _write(
                 "retry_at": d.retry_at,
                 "decided_at": now,
                 "tick_id": tick_id,
+                "combined_with": d.combined_with,
             }
         )
+        if d.decision == "combined" and d.combined_with is not None:
+            riders.setdefault(d.combined_with, []).append(
+                {**row, "send_at": d.send_at, "_host": d.combined_with}
+            )
         if d.decision == "accepted":
             out.append(
                 {
@@ -222,7 +231,7 @@ def _write(
         return []
     bodies: list[dict[str, Any]] = []
     name = f"{tick_id}-{batch}.parquet"
-    for message, rendered in zip(out, render(store, out), strict=True):
+    for message, rendered in zip(out, render(store, out, riders), strict=True):
         message.update(vars(rendered))
         if message["html"] is not None:
             bodies.append({k: message[k] for k in ("message_id", "html", "text")})

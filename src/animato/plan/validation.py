@@ -33,6 +33,7 @@ TEMPLATE_ROOTS: dict[str, set[str] | None] = {
     "sender": {"name", "address", "reply_to"},
     "plan": {"name"},
     "message": {"id", "channel"},
+    "combined": None,  # steps riding along a campaign message (combine_with)
 }
 COMPUTED_CUSTOMER = {"favourite_category", "favourite_products", "loyalty_points", "lifecycle"}
 

@@ -1,4 +1,4 @@
-"""Pass 6: rendering accepted messages for the outbox (Liquid, MJML, SMS segments)."""
+"""Pass 7: rendering accepted messages for the outbox (Liquid, MJML, SMS segments)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,38 @@ from animato.store.store import Store
 __all__ = ["Rendered", "Renderer", "render"]
 
 
-def render(store: Store, messages: list[dict[str, Any]]) -> list[Rendered]:
-    """Render accepted messages (outbox rows with their ``enrolment_id``), in order."""
+def render(
+    store: Store,
+    messages: list[dict[str, Any]],
+    riders: dict[str, list[dict[str, Any]]] | None = None,
+) -> list[Rendered]:
+    """Render accepted messages (outbox rows with their ``enrolment_id``), in order.
+
+    ``riders`` are the scenario steps combined with some of them (by the host's message id):
+    each is rendered for the same customer and given to the host's template as ``combined``
+    (a list of its ``scenario``, ``step``, ``subject`` and ``text``).
+    """
     plan = store.plan
     renderer = Renderer(plan)
     actions = {a.id: a for p in plan.programs for a in p.actions}
+
+    def one(message: dict[str, Any], data: dict[str, Any]) -> Rendered:
+        action = actions[message["action_id"]]
+        template, _ = template_of(action, message["step_id"], message["channel"])
+        return renderer.render(message["channel"], template, data)
+
+    extra: dict[str, list[dict[str, Any]]] = {}
+    rows = [rider for hosted in (riders or {}).values() for rider in hosted]
+    for rider, data in zip(rows, contexts(store, rows), strict=True):
+        part = one(rider, data)
+        if part.error is None:
+            about: dict[str, Any] = {k: data[k] for k in ("scenario", "step") if k in data}
+            extra.setdefault(rider["_host"], []).append(
+                {**about, "subject": part.subject or "", "text": part.text or ""}
+            )
     out = []
     for message, data in zip(messages, contexts(store, messages), strict=True):
-        template, _ = template_of(
-            actions[message["action_id"]], message["step_id"], message["channel"]
-        )
-        out.append(renderer.render(message["channel"], template, data))
+        if message["message_id"] in extra:
+            data["combined"] = extra[message["message_id"]]
+        out.append(one(message, data))
     return out

@@ -10,7 +10,7 @@ from animato.engine import TickResult
 from animato.plan.model import Plan
 from animato.store.ingest import IngestSummary
 
-OUTCOMES = ("accepted", "postponed", "dropped", "withheld", "skipped", "failed")
+OUTCOMES = ("accepted", "combined", "postponed", "dropped", "withheld", "skipped", "failed")
 
 
 def tick_table(plan: Plan, result: TickResult) -> Table | str:

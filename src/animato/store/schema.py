@@ -167,6 +167,7 @@ DECISIONS = ibis.schema(
         "retry_at": TS,
         "decided_at": TS,
         "tick_id": STRING,
+        "combined_with": STRING,
     }
 )
 
