@@ -397,3 +397,13 @@ def test_a_step_goes_alone_when_its_campaign_is_refused_or_on_another_day() -> N
     tomorrow = replace(noel, send_at=NOW + timedelta(days=1), due_at=NOW + timedelta(days=1))
     out = decided(decide([step, tomorrow], [], rules(), NOW))
     assert out == {"noel-a": "accepted", "step": "accepted"}
+
+
+def test_public_holidays_close_a_call_centre_when_it_says_so() -> None:
+    bastille = datetime(2027, 7, 14, 8)  # a Wednesday, 10:00 in Paris
+    open_anyway = rules(capacity={"call": CALLS})
+    closed = rules(capacity={"call": CALLS.model_copy(update={"holidays": "FR"})})
+    [d] = decide([cand("m", channel="call", at=bastille)], [], open_anyway, bastille)
+    assert d.send_at == bastille
+    [d] = decide([cand("m", channel="call", at=bastille)], [], closed, bastille)
+    assert d.send_at == datetime(2027, 7, 15, 7)  # Thursday 09:00

@@ -188,3 +188,16 @@ def test_a_step_rides_along_the_campaign_sent_the_same_day(tmp_path: Path) -> No
     assert ride["combined_with"] == host["message_id"] and ride["send_at"] == host["send_at"]
     html = outbox.bodies(store, [host["message_id"]])[host["message_id"]]["html"]
     assert html.count("Bonjour Anne") == 2  # the campaign's content, and the step's riding along
+
+
+def test_an_exclusion_met_after_entry_holds_back_the_next_steps(tmp_path: Path) -> None:
+    text = PLAN.replace("        exit_when: [complaint_opened]\n", "")  # only the exclusion left
+    store = make_store(tmp_path / "plan", text)
+    customers(store, {"customer_id": "a", "first_name": "Anne", "phone": "+33600000001"})
+    event(store, "e1", "a", "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=80.0)
+    engine = Engine(store)
+    engine.tick(MAR[0], since=datetime(2027, 3, 1))
+    event(store, "k1", "a", "complaint_opened", datetime(2027, 3, 1, 15))
+    result = engine.tick(MAR[1] + timedelta(hours=6))
+    assert result.decisions["panier"] == {"ended": 0, "dropped:excluded:open_complaint": 1}
+    assert [m["step_id"] for m in rows(store, "outbox")] == ["t1"]

@@ -13,12 +13,15 @@ Pure functions over plain rows: the store side is :mod:`animato.engine.outbox`.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
+
+import holidays
 
 from animato.plan.durations import Duration
 from animato.plan.model import Blackout, Capacity, Plan, QuietHours
@@ -277,14 +280,24 @@ def opening(moment: datetime, spec: Capacity, zone: str) -> datetime:
     """``moment``, or the next time the channel's team works (its days, ``opens``–``closes``)."""
     local = _local(moment, zone)
     days = {WEEKDAYS.index(d) for d in spec.days}
-    for _ in range(16):
-        if local.weekday() not in days or local.time() >= spec.closes:
+    for _ in range(32):
+        closed = local.weekday() not in days or _holiday(spec.holidays, local.date())
+        if closed or local.time() >= spec.closes:
             local = _at(local.date() + timedelta(days=1), spec.opens, zone)
         elif local.time() < spec.opens:
             local = _at(local.date(), spec.opens, zone)
         else:
             return local.astimezone(_UTC).replace(tzinfo=None)
     raise ValueError("a capacity with no working day")  # validated: days is never empty
+
+
+@functools.cache
+def _holidays(country: str, year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays(country, years=year))
+
+
+def _holiday(country: str | None, day: date) -> bool:
+    return country is not None and day in _holidays(country, day.year)
 
 
 def slots(

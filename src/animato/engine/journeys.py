@@ -257,7 +257,12 @@ def _decision(
             "event_id", **{f"event__{p}": events[p] for p in event_properties(plan)}
         )
         context = context.left_join(trigger_props, "event_id").drop("event_id_right")
-    aggs = current.aggregates(compiler.aggregates(step.if_))
+    rules = plan.conventions.exclusions
+    excluded = [(n, rules[n].when) for n in scenario.exclude if scenario.id not in rules[n].except_]
+    needed = compiler.aggregates(step.if_).union(
+        *(compiler.aggregates(text) for _, text in excluded)
+    )
+    aggs = current.aggregates(needed)
     if aggs is not None:
         context = context.left_join(aggs, "customer_id").drop("customer_id_right")
     # Engagement comes from tracking (delivery issue); until then nobody has opened or clicked.
@@ -269,6 +274,11 @@ def _decision(
     chosen, reached = reach(plan, context, tick.consents, step.channel, step.fallback)
     decision = ibis.cases(
         (~compiler.condition(step.if_, context), "skipped:condition"),
+        # the scenario's exclusions hold for every step, not only at entry
+        *(
+            (compiler.condition(text, context), f"dropped:excluded:{name}")
+            for name, text in excluded
+        ),
         (context.control.notnull(), "withheld:control"),
         else_=reached,
     )

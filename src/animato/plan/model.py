@@ -234,6 +234,8 @@ class Capacity(Strict):
     opens: TimeOfDay = time(0, 0)
     closes: TimeOfDay = time(23, 59, 59)
     days: list[Weekday] = Field(default_factory=_working_days)
+    # public holidays of this country (ISO code, e.g. FR) are closing days; none when empty
+    holidays: str | None = None
 
     @model_validator(mode="after")
     def _some_limit(self) -> Capacity:
