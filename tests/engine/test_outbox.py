@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from animato.engine import Engine, outbox
 from animato.store import Store
@@ -201,3 +204,19 @@ def test_an_exclusion_met_after_entry_holds_back_the_next_steps(tmp_path: Path) 
     result = engine.tick(MAR[1] + timedelta(hours=6))
     assert result.decisions["panier"] == {"ended": 0, "dropped:excluded:open_complaint": 1}
     assert [m["step_id"] for m in rows(store, "outbox")] == ["t1"]
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(min_value=1, max_value=30), st.sampled_from([0, 10, 30, 50]))
+def test_a_control_group_customer_never_gets_a_message(people: int, share: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        text = PLAN.replace("salt: pepper\n", f"salt: pepper\nglobal_control: {share}%\n")
+        store = make_store(Path(folder) / "plan", text)
+        born = [{"customer_id": f"c{i}", "birth_date": date(1990, 3, 2)} for i in range(people)]
+        customers(store, *born)
+        Engine(store).tick(MAR[1], since=MAR[0])
+        enrolled = rows(store, "enrolments")
+        control = {e["customer_id"] for e in enrolled if e["control"]}
+        sent = {m["customer_id"] for m in rows(store, "outbox")}
+        assert not sent & control
+        assert sent == {e["customer_id"] for e in enrolled} - control

@@ -17,6 +17,7 @@ from tests.plan.planfiles import write_plan
 EMAIL = """\
 ---
 subject: "Bienvenue {{ customer.first_name }}"
+preheader: "Votre code {{ offer.code | default: 'MERCI' }}"
 ---
 <mjml><mj-head><mj-attributes><mj-text color="#2b2622" /></mj-attributes></mj-head>
 <mj-body><mj-section><mj-column>
@@ -53,6 +54,8 @@ def test_an_mjml_email_is_compiled_inlined_and_filled_in(tmp_path: Path) -> None
     assert 'style="' in out.html and "color:#2b2622" in out.html.replace(" ", "")
     assert "https://example.fr/shop?m=1&amp;x=2" in out.html
     assert "Bonjour Anne <b>, sans code" in out.text
+    assert ">Votre code MERCI</div>" in out.html  # the preheader, hidden at the top of the body
+    assert "Votre code" not in out.text
     assert "[Voir](https://example.fr/shop?m=1&x=2)" in out.text
 
 

@@ -5,6 +5,7 @@ survive both steps and are rendered per recipient.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import css_inline
@@ -35,9 +36,13 @@ def compile_email(source: TemplateSource) -> EmailSource:
     converter.ignore_emphasis = True
     converter.ignore_images = True
     text = converter.handle(html).strip() + "\n"
+    preheader = source.matter.get("preheader", "")
+    if preheader:  # the line inboxes show after the subject, hidden in the message itself
+        hidden = f'<div style="display:none;max-height:0;overflow:hidden">{preheader}</div>'
+        html = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + hidden, html, count=1)
     return EmailSource(
         subject=source.matter.get("subject", ""),
-        preheader=source.matter.get("preheader", ""),
+        preheader=preheader,
         html=html,
         text=text,
     )
