@@ -129,12 +129,14 @@ def run(
 
 @app.command()
 def ingest(
-    kind: Literal["customers", "events", "consents"] = typer.Argument(..., help="What it holds."),
+    kind: Literal["customers", "events", "consents", "suppressions"] = typer.Argument(
+        ..., help="What it holds."
+    ),
     file: Path = typer.Argument(..., help="CSV, Parquet or JSON Lines file."),
     plan_dir: Path = typer.Option(Path("."), "--plan", help="Plan folder."),
     store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
 ) -> None:
-    """Load customers, events or consents; bad rows go to quarantine with their reason.
+    """Load customers, events, consents or suppressions; bad rows go to quarantine with a reason.
 
     Example: animato ingest events exports/events.parquet --plan examples/retail
     """

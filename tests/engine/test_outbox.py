@@ -220,3 +220,34 @@ def test_a_control_group_customer_never_gets_a_message(people: int, share: int) 
         sent = {m["customer_id"] for m in rows(store, "outbox")}
         assert not sent & control
         assert sent == {e["customer_id"] for e in enrolled} - control
+
+
+def test_suppressed_customers_are_not_contacted_on_that_channel(tmp_path: Path) -> None:
+    store = store_with(tmp_path, "")
+    people = [{"customer_id": w, "first_name": w.upper()} for w in ("bounced", "erased", "back")]
+    customers(store, *people)
+    suppressions = [
+        ("bounced", "email", "hard_bounce", True, datetime(2027, 1, 1)),
+        ("erased", "all", "erased", True, datetime(2027, 1, 1)),
+        ("back", "email", "do_not_contact", True, datetime(2027, 1, 1)),
+        ("back", "email", "do_not_contact", False, datetime(2027, 2, 1)),  # lifted since
+    ]
+    fields = ("customer_id", "channel", "reason", "active", "time")
+    store.append(
+        "suppressions",
+        pa.Table.from_pylist(
+            [
+                {"suppression_id": f"s{i}", **dict(zip(fields, s, strict=True))}
+                for i, s in enumerate(suppressions)
+            ]  # fmt: skip
+        ),
+    )
+    for who in ("bounced", "erased", "back"):
+        event(store, f"e-{who}", who, "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=80.0)
+    Engine(store).tick(MAR[0], since=datetime(2027, 3, 1))
+    found = {m["customer_id"]: m["decision"] for m in rows(store, "messages")}
+    assert found == {
+        "bounced": "dropped:suppressed",
+        "erased": "dropped:suppressed",
+        "back": "candidate",
+    }

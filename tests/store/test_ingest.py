@@ -604,3 +604,20 @@ def test_parquet_ids_repeated_or_missing_fall_back_to_the_full_check(
     assert {"e1", "e2", "e3"} < ids and len(ids) == 5
     again = ingest(store, "events", parquet("b.parquet", ["e3", None, ""]))
     assert (again.loaded, again.duplicates) == (0, 3)
+
+
+def test_suppressions_load_with_their_channel_or_all(store: Store, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "suppressions.csv",
+        "customer_id,channel,reason,active,time\n"
+        "c1,email,hard_bounce,,2026-01-15 10:00\n"
+        "c2,,erased,true,2026-01-15 10:00\n"
+        "c3,fax,do_not_contact,,2026-01-15 10:00\n"
+        "c4,sms,,,2026-01-15 10:00\n",
+    )
+    summary = ingest(store, "suppressions", path)
+    assert summary.loaded == 2
+    assert summary.quarantined == {"bad_channel": 1, "missing_required:reason": 1}
+    loaded = [(r["customer_id"], r["channel"], r["active"]) for r in rows(store, "suppressions")]
+    assert loaded == [("c1", "email", True), ("c2", "all", True)]
+    assert ingest(store, "suppressions", path).loaded == 0

@@ -21,7 +21,7 @@ import ibis.expr.types as ir
 from animato.engine.clock import Interval
 from animato.engine.compile import Compiler
 from animato.engine.ids import in_control_expr, row_id_expr, unit_hash_expr
-from animato.engine.journeys import consented, reach
+from animato.engine.journeys import Contacts, reach
 from animato.engine.state import State
 from animato.plan.model import Campaign, Plan
 from animato.plan.seasons import SEASONS, season
@@ -143,8 +143,8 @@ def _messages(
     for text in exclusions:
         keep = keep & ~compiler.condition(text, context)
     chosen = context.filter(keep)
-    consents = consented(store.table("consents"), chosen.select("customer_id"))
-    channel, reached = reach(plan, chosen, consents, campaign.channel, campaign.fallback)
+    contacts = Contacts.of(store, chosen.select("customer_id"))
+    channel, reached = reach(plan, chosen, contacts, campaign.channel, campaign.fallback)
     scoped = ibis.literal(f"{plan.salt}:{campaign.id}:") + chosen.customer_id
     control = in_control_expr(plan.salt, "global", chosen.customer_id, plan.global_control) | (
         unit_hash_expr(scoped) < campaign.holdout

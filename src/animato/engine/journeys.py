@@ -32,7 +32,8 @@ from animato.store.store import Store
 class Tick:
     """What every scenario's journeys read, computed once per tick into temporary tables.
 
-    ``customers``: the customers with a running journey; ``consents``: their granted consents;
+    ``customers``: the customers with a running journey; ``contacts``: their granted consents
+    and suppressions;
     ``running``: the enrolments not ended before the journeys pass; ``progress``: their decided
     steps and last send time; ``pending``: the messages arbitration postponed and has not decided
     for good yet; ``fresh``: the events this tick is the first to see (and the
@@ -41,7 +42,7 @@ class Tick:
     """
 
     customers: ir.Table
-    consents: ir.Table
+    contacts: Contacts
     running: ir.Table
     progress: ir.Table
     fresh: ir.Table
@@ -271,7 +272,7 @@ def _decision(
         **{f"{k}__{s}": ibis.literal(False) for k in ENGAGEMENT for s in earlier},
         **{f"{k}__previous": ibis.literal(False) for k in ENGAGEMENT},
     )
-    chosen, reached = reach(plan, context, tick.consents, step.channel, step.fallback)
+    chosen, reached = reach(plan, context, tick.contacts, step.channel, step.fallback)
     decision = ibis.cases(
         (~compiler.condition(step.if_, context), "skipped:condition"),
         # the scenario's exclusions hold for every step, not only at entry
@@ -326,37 +327,73 @@ def _write(
         _complete(store, last, tick_id)
 
 
+@dataclass
+class Contacts:
+    """How some customers may be reached: their granted consents (customer, channel, purpose)
+    and their active suppressions (customer, channel or ``all``).
+    """
+
+    granted: ir.Table
+    suppressed: ir.Table
+
+    @classmethod
+    def of(cls, store: Store, who: ir.Table) -> Contacts:
+        """The contacts of the customers of ``who`` (a table with ``customer_id``)."""
+        return cls(
+            consented(store.table("consents"), who), suppressed(store.table("suppressions"), who)
+        )
+
+
 def reach(
-    plan: Plan, context: ir.Table, consents: ir.Table, channel: str, fallback: Fallback | None
+    plan: Plan, context: ir.Table, contacts: Contacts, channel: str, fallback: Fallback | None
 ) -> tuple[ir.StringValue, ir.StringValue]:
     """The channel a message goes on (its own, else the fallback) and the hard filters' verdict:
-    ``candidate``, ``dropped:no_consent`` or ``dropped:no_address``.
+    ``candidate``, ``dropped:suppressed``, ``dropped:no_consent`` or ``dropped:no_address``.
 
-    ``context`` holds the customers' fields; ``consents`` their granted consents.
+    ``context`` holds the customers' fields.
     """
     purpose = {str(k): v for k, v in plan.conventions.consent.items()}
+    consents, blocks = contacts.granted, contacts.suppressed
     channels = [channel] + ([fallback.channel] if fallback else [])
-    ok: dict[str, tuple[ir.BooleanValue, ir.BooleanValue]] = {}
+    ok: dict[str, tuple[ir.BooleanValue, ir.BooleanValue, ir.BooleanValue]] = {}
     for name in channels:
         granted = consents.filter((consents.channel == name) & (consents.purpose == purpose[name]))
         address = ADDRESS.get(name, "customer_id")
         has_address = (
             context[address].notnull() if address in context.columns else ibis.literal(True)
         )
-        ok[name] = (context.customer_id.isin(granted.customer_id), has_address)
-    consent, address = ok[channel]
+        blocked = blocks.filter(blocks.channel.isin([name, "all"])).customer_id
+        ok[name] = (
+            context.customer_id.isin(granted.customer_id),
+            has_address,
+            context.customer_id.isin(blocked),
+        )
+    consent, address, barred = ok[channel]
     chosen: ir.StringValue = ibis.literal(channel)
     verdict = ibis.cases(
+        (barred, "dropped:suppressed"),
         (consent & address, "candidate"),
         (consent, "dropped:no_address"),
         else_="dropped:no_consent",
     )
     if fallback is not None:
         other = ok[fallback.channel]
-        use_fallback = ~(consent & address) & other[0] & other[1]
+        use_fallback = ~(consent & address & ~barred) & other[0] & other[1] & ~other[2]
         chosen = ibis.cases((use_fallback, fallback.channel), else_=channel)
         verdict = ibis.cases((use_fallback, "candidate"), else_=verdict)
     return chosen, verdict
+
+
+def suppressed(suppressions: ir.Table, who: ir.Table) -> ir.Table:
+    """Those of ``who`` whose latest suppression row per channel is active."""
+    rows = suppressions.semi_join(who.select("customer_id").distinct(), "customer_id")
+    latest = rows.mutate(
+        _rank=ibis.row_number().over(
+            group_by=["customer_id", "channel"],
+            order_by=[ibis.desc("time"), ibis.desc("suppression_id")],
+        )
+    )
+    return latest.filter((latest._rank == 0) & latest.active).select("customer_id", "channel")
 
 
 def consented(consents: ir.Table, who: ir.Table) -> ir.Table:

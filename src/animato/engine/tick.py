@@ -97,7 +97,7 @@ class Engine:
                 "tick_busy", entry.running(store.table("enrolments"), store.table("journey_log"))
             )
             everyone = current
-            customers, consents, current = _involved(store, current, busy, cands)
+            customers, contacts, current = _involved(store, current, busy, cands)
             if cands is not None:
                 result.enrolments = self._enrol(
                     cands, customers, current, busy, now, compiler, tick_id
@@ -109,7 +109,7 @@ class Engine:
             progress = journeys.progress(store, running, pending)
             shared = journeys.Tick(
                 customers,
-                consents,
+                contacts,
                 running,
                 store.materialize("tick_progress", progress),
                 _fresh_events(store, current, interval, tick_id),
@@ -197,8 +197,9 @@ def _arbitrated(
 
 def _involved(
     store: Store, current: State, busy: ir.Table, cands: ir.Table | None
-) -> tuple[ir.Table, ir.Table, State]:
-    """Customers, granted consents and state rows of those this tick may enrol or move along.
+) -> tuple[ir.Table, journeys.Contacts, State]:
+    """Customers, contacts (consents, suppressions) and state rows of those this tick may enrol
+    or move along.
 
     Entry and journeys join these small tables instead of the whole base, again and again.
     """
@@ -210,7 +211,12 @@ def _involved(
     rows = current.table.semi_join(people, "customer_id")
     return (
         store.materialize("tick_customers", customers),
-        store.materialize("tick_consents", journeys.consented(store.table("consents"), people)),
+        journeys.Contacts(
+            store.materialize("tick_consents", journeys.consented(store.table("consents"), people)),
+            store.materialize(
+                "tick_suppressed", journeys.suppressed(store.table("suppressions"), people)
+            ),
+        ),
         replace(current, table=store.materialize("tick_state", rows)),
     )
 

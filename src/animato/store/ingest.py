@@ -29,13 +29,14 @@ from animato.store.schema import FIELD_DTYPES, event_properties
 from animato.store.staging import BAD, LOOKED_UP, REASON, ROW, Rows, content_id, is_null, of_types
 from animato.store.store import Store
 
-Kind = Literal["customers", "events", "consents"]
+Kind = Literal["customers", "events", "consents", "suppressions"]
 KINDS: tuple[str, ...] = get_args(Kind)
 TYPED, CUSTOMERS = "_ingest_typed", "_ingest_customers"
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": ("customer_id",),
     "events": ("customer_id", "type", "time"),
     "consents": ("customer_id", "channel", "purpose", "granted", "time"),
+    "suppressions": ("customer_id", "reason", "time"),
 }
 BUILTIN_FIELDS = {
     "customer_id": "string",
@@ -285,10 +286,38 @@ def _consents(rows: Rows) -> ir.Table:
     return rows.typed(outputs)
 
 
+def _suppressions(rows: Rows) -> ir.Table:
+    """Suppressions: a customer not to contact on a channel (or ``all``), for a reason (hard
+    bounce, do-not-contact, erasure…), until a later row with ``active`` false lifts it.
+    """
+    rows.values.update(
+        customer_id=rows.text(rows.find("customer_id")),
+        channel=rows.text(rows.find("channel")).lower().fill_null("all"),
+        reason=rows.text(rows.find("reason")),
+        source=rows.text(rows.find("source")),
+    )
+    rows.check(lambda t: t.customer_id.isnull(), "missing_customer_id")
+    rows.check(lambda t: ~t.channel.isin([*CHANNELS, "all"]), "bad_channel")
+    rows.check(lambda t: t.reason.isnull(), "missing_required:reason")
+    rows.field("active", rows.find("active"), "boolean", "active")
+    rows.field(
+        "time", rows.find("time"), "timestamp", "time", required=True, reason="bad_timestamp"
+    )
+    names = ("customer_id", "channel", "reason", "active", "time", "source")
+
+    def outputs(t: ir.Table) -> dict[str, ir.Value]:
+        values = {name: t[name] for name in names}
+        values["active"] = t.active.fill_null(True)
+        return {"suppression_id": content_id(list(values.items())), **values}
+
+    return rows.typed(outputs)
+
+
 _CHECKS: dict[str, Callable[[Rows], ir.Table]] = {
     "customers": _customers,
     "events": _events,
     "consents": _consents,
+    "suppressions": _suppressions,
 }
 
 
@@ -333,7 +362,7 @@ def _load_customers(store: Store, good: ir.Table, loaded_at: datetime, distinct:
     return loaded
 
 
-_KEYS = {"events": "event_id", "consents": "consent_id"}
+_KEYS = {"events": "event_id", "consents": "consent_id", "suppressions": "suppression_id"}
 _LOADS: dict[str, Loader] = {
     "customers": _load_customers,
     **{kind: _keyed(kind, key) for kind, key in _KEYS.items()},

@@ -90,6 +90,19 @@ CONSENTS = ibis.schema(
     }
 )
 
+SUPPRESSIONS = ibis.schema(
+    {
+        "suppression_id": STRING,
+        "customer_id": STRING,
+        "channel": STRING,
+        "reason": STRING,
+        "active": dt.Boolean(),
+        "time": TS,
+        "source": STRING,
+        "_loaded_at": TS,
+    }
+)
+
 QUARANTINE = ibis.schema(
     {
         "kind": STRING,
@@ -208,6 +221,7 @@ STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
     "state_meta": (STATE_META, ""),
     "segment_log": (SEGMENT_LOG, "row_id"),
     "consents": (CONSENTS, "consent_id"),
+    "suppressions": (SUPPRESSIONS, "suppression_id"),
     "quarantine": (QUARANTINE, ""),
     "ticks": (TICKS, "tick_id"),
     "enrolments": (ENROLMENTS, "enrolment_id"),
