@@ -204,6 +204,23 @@ OUTBOX = ibis.schema(
     }
 )
 
+# What came back about a message: delivered, bounced, opened, clicked, unsubscribed, complained,
+# converted. Tracking and delivery append it; journeys read it for ``opened``/``clicked``
+# conditions, reports for rates. ``row_id`` is a hash of (message_id, kind, time, detail).
+ENGAGEMENT = ibis.schema(
+    {
+        "row_id": STRING,
+        "message_id": STRING,
+        "customer_id": STRING,
+        "action_id": STRING,
+        "step_id": STRING,
+        "kind": STRING,
+        "time": TS,
+        "detail": STRING,
+        "source": STRING,
+    }
+)
+
 SEGMENT_LOG = ibis.schema(
     {
         "row_id": STRING,
@@ -229,6 +246,7 @@ STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
     "messages": (MESSAGES, "message_id"),
     "decisions": (DECISIONS, "row_id"),
     "outbox": (OUTBOX, "message_id"),
+    "engagement": (ENGAGEMENT, "row_id"),
 }
 
 
