@@ -221,6 +221,38 @@ ENGAGEMENT = ibis.schema(
     }
 )
 
+# Delivery: every attempt to hand a message to its provider (append-only), and each message's
+# final outcome (one row per message: sent, failed, withheld:*, in_doubt). ``status`` of an
+# attempt: started, handoff (the irrevocable step is under way), sent, temporary, permanent.
+DELIVERY_ATTEMPTS = ibis.schema(
+    {
+        "row_id": STRING,
+        "message_id": STRING,
+        "customer_id": STRING,
+        "channel": STRING,
+        "provider": STRING,
+        "attempt": INT,
+        "status": STRING,
+        "time": TS,
+        "retry_at": TS,
+        "detail": STRING,
+    }
+)
+
+DELIVERIES = ibis.schema(
+    {
+        "message_id": STRING,
+        "customer_id": STRING,
+        "channel": STRING,
+        "provider": STRING,
+        "status": STRING,
+        "time": TS,
+        "attempts": INT,
+        "provider_id": STRING,
+        "detail": STRING,
+    }
+)
+
 SEGMENT_LOG = ibis.schema(
     {
         "row_id": STRING,
@@ -247,6 +279,8 @@ STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
     "decisions": (DECISIONS, "row_id"),
     "outbox": (OUTBOX, "message_id"),
     "engagement": (ENGAGEMENT, "row_id"),
+    "delivery_attempts": (DELIVERY_ATTEMPTS, "row_id"),
+    "deliveries": (DELIVERIES, "message_id"),
 }
 
 
