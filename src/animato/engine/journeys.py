@@ -18,8 +18,9 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from animato.engine import engagement
 from animato.engine.clock import Interval
-from animato.engine.compile import ENGAGEMENT, Compiler
+from animato.engine.compile import Compiler
 from animato.engine.entry import TERMINAL
 from animato.engine.ids import row_id, row_id_expr
 from animato.engine.state import State
@@ -38,7 +39,7 @@ class Tick:
     steps and last send time; ``pending``: the messages arbitration postponed and has not decided
     for good yet; ``fresh``: the events this tick is the first to see (and the
     history of customers enrolled late), the only ones where a goal or an exit can newly be
-    reached.
+    reached; ``assume``: the engagement a simulation assumes where none is recorded.
     """
 
     customers: ir.Table
@@ -47,6 +48,7 @@ class Tick:
     progress: ir.Table
     fresh: ir.Table
     pending: ir.Table
+    assume: engagement.Assumption | None = None
 
 
 ADDRESS = {"email": "email", "sms": "phone", "call": "phone", "push": "customer_id"}
@@ -266,12 +268,8 @@ def _decision(
     aggs = current.aggregates(needed)
     if aggs is not None:
         context = context.left_join(aggs, "customer_id").drop("customer_id_right")
-    # Engagement comes from tracking (delivery issue); until then nobody has opened or clicked.
-    earlier = [s.id for s in scenario.steps[:index]]
-    context = context.mutate(
-        **{f"{k}__{s}": ibis.literal(False) for k in ENGAGEMENT for s in earlier},
-        **{f"{k}__previous": ibis.literal(False) for k in ENGAGEMENT},
-    )
+    earlier = [str(s.id) for s in scenario.steps[:index]] if engagement.reads(step.if_) else []
+    context = engagement.attach(store, context, earlier, compiler.now, tick.assume)
     chosen, reached = reach(plan, context, tick.contacts, step.channel, step.fallback)
     decision = ibis.cases(
         (~compiler.condition(step.if_, context), "skipped:condition"),

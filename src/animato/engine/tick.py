@@ -17,6 +17,7 @@ import pyarrow as pa
 from animato.engine import campaigns, entry, journeys, outbox, segments, state, triggers
 from animato.engine.clock import Interval
 from animato.engine.compile import Compiler
+from animato.engine.engagement import Assumption
 from animato.engine.ids import row_id
 from animato.engine.state import State
 from animato.store.store import Store
@@ -60,11 +61,16 @@ def combine(results: list[TickResult]) -> TickResult:
 
 
 class Engine:
-    """Runs the plan of a store: ``Engine(store).tick(now)``."""
+    """Runs the plan of a store: ``Engine(store).tick(now)``.
 
-    def __init__(self, store: Store) -> None:
+    ``assume`` is for simulations: the engagement of sent messages nobody recorded (see
+    :mod:`animato.engine.engagement`); production leaves it out.
+    """
+
+    def __init__(self, store: Store, *, assume: Assumption | None = None) -> None:
         self.store = store
         self.plan = store.plan
+        self.assume = assume
 
     def last_tick(self) -> datetime | None:
         """The ``now`` of the latest tick, if any."""
@@ -114,6 +120,7 @@ class Engine:
                 store.materialize("tick_progress", progress),
                 _fresh_events(store, current, interval, tick_id),
                 pending,
+                self.assume,
             )
             result.decisions = self._journeys(shared, current, interval, compiler, tick_id)
             result.decisions |= campaigns.candidates(
