@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from animato.render.context import contexts, template_of
 from animato.render.renderer import Rendered, Renderer
 from animato.store.store import Store
+from animato.tracking.links import Tracker
 
 __all__ = ["Rendered", "Renderer", "render"]
 
@@ -41,8 +43,13 @@ def render(
                 {**about, "subject": part.subject or "", "text": part.text or ""}
             )
     out = []
+    tracker = Tracker.for_store(store.location)
     for message, data in zip(messages, contexts(store, messages), strict=True):
         if message["message_id"] in extra:
             data["combined"] = extra[message["message_id"]]
-        out.append(one(message, data))
+        done = one(message, data)
+        if done.html is not None and done.error is None:  # every outside link a click redirect
+            html, text = tracker.email(message["message_id"], done.html, done.text or "")
+            done = replace(done, html=html, text=text)
+        out.append(done)
     return out

@@ -10,7 +10,6 @@ nothing, so that a template using one without a ``default`` fails for that messa
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from typing import Any
 
@@ -20,8 +19,7 @@ import pyarrow as pa
 from animato.plan.model import Campaign, Offer, Scenario
 from animato.store.schema import event_properties
 from animato.store.store import Store
-
-PUBLIC_URL = os.environ.get("ANIMATO_PUBLIC_URL", "http://localhost:8000")
+from animato.tracking.links import Tracker
 
 
 def template_of(action: Scenario | Campaign, step_id: str, channel: str) -> tuple[str, str | None]:
@@ -45,6 +43,7 @@ def contexts(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     journeys = _journeys(store, [r["enrolment_id"] for r in rows if r.get("enrolment_id")])
     actions = {a.id: (p, a) for p in plan.programs for a in p.actions}
     offers = {o.id: o for o in plan.offers}
+    tracker = Tracker.for_store(store.location)
     out = []
     for row in rows:
         program, action = actions[row["action_id"]]
@@ -57,9 +56,9 @@ def contexts(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "program": {"id": program.id, "name": program.name},
             "plan": {"name": plan.name},
             "message": {"id": row["message_id"], "channel": channel},
-            "links": _links(row["message_id"]),
         }
         sender = program.senders.get(channel) or plan.conventions.senders.get(channel)
+        data["links"] = tracker.links(row["message_id"], _site(program, plan))
         if sender is not None:
             data["sender"] = _plain(sender.model_dump())
         if isinstance(action, Scenario):
@@ -74,14 +73,12 @@ def contexts(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _links(message_id: str) -> dict[str, str]:
-    base = f"{PUBLIC_URL}/m/{message_id}"
-    return {
-        "unsubscribe": f"{base}/unsubscribe",
-        "preferences": f"{base}/preferences",
-        "view_online": f"{base}/view",
-        "shop": f"{base}/shop",
-    }
+def _site(program: Any, plan: Any) -> str:
+    """Where ``links.shop`` leads unless ``ANIMATO_SHOP_URL`` says: the email sender's domain."""
+    sender = program.senders.get("email") or plan.conventions.senders.get("email")
+    if sender is not None and "@" in sender.address:
+        return f"https://{sender.address.rsplit('@', 1)[1]}/"
+    return ""
 
 
 def _offer(offer: Offer, send_at: datetime) -> dict[str, Any]:
