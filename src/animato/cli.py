@@ -128,6 +128,38 @@ def run(
 
 
 @app.command()
+def deliver(
+    plan_dir: Path = typer.Argument(Path("."), help="Plan folder."),
+    now: datetime = typer.Option(None, help="Send what is due by then (ISO, UTC); default: now."),
+    store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+    limit: int = typer.Option(None, min=1, help="Send at most this many messages."),
+) -> None:
+    """Send the outbox messages due by --now through their channels, each exactly once.
+
+    Channels are configured by ANIMATO_* variables (ANIMATO_SMTP_HOST, ANIMATO_SMTP_PORT,
+    ANIMATO_SMS_URL…); a run killed at any point resumes where it stopped.
+
+    Example: animato deliver examples/retail --store build/demo.duckdb --now 2026-01-02T00:00
+    """
+    from animato.delivery import deliver as send
+    from animato.settings import Settings
+    from animato.store import Store, default_path
+
+    plan = _load_or_exit(plan_dir)
+    store = Store(plan, store_path or default_path(plan_dir))
+    moment = now or datetime.now(UTC).replace(tzinfo=None)
+    try:
+        summary = send(store, Settings.from_env(), moment, limit=limit)
+    except AnimatoError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    for line in summary.lines() or ["nothing to deliver"]:
+        out.print(line)
+
+
+@app.command()
 def ingest(
     kind: Literal["customers", "events", "consents", "suppressions"] = typer.Argument(
         ..., help="What it holds."
