@@ -128,6 +128,68 @@ def run(
 
 
 @app.command()
+def simulate(
+    plan_dir: Path = typer.Argument(Path("."), help="Plan folder."),
+    start: datetime = typer.Option(..., "--from", help="Replay from this time (ISO, UTC)."),
+    end: datetime = typer.Option(..., "--to", help="Replay up to this time (ISO, UTC)."),
+    step: str = typer.Option("1d", help="Time between two ticks: 1d, 12h…"),
+    store_path: Path = typer.Option(None, "--store", help="Store with the history."),
+    out_dir: Path = typer.Option(None, "--out", help="Report folder (default: beside the store)."),
+    open_rate: float = typer.Option(None, help="Assumed open rate (default: the plan's)."),
+    click_rate: float = typer.Option(None, help="Assumed click rate (default: the plan's)."),
+) -> None:
+    """Replay the plan over the history on a copy of the store and write the report.
+
+    Run it again after an interruption: it resumes at the next tick.
+
+    Example: animato simulate examples/retail --from 2026-01-01 --to 2026-03-31
+    """
+    from animato.engine.engagement import Assumption
+    from animato.plan.durations import Duration
+    from animato.report.console import reasons_table, tick_table
+    from animato.simulate import simulate as run_simulation
+    from animato.store import default_path
+
+    plan = _load_or_exit(plan_dir)
+    source = store_path or default_path(plan_dir)
+    declared = plan.simulation.assume
+    assume = Assumption(
+        declared.open_rate if open_rate is None else open_rate,
+        declared.click_rate if click_rate is None else click_rate,
+    )
+    try:
+        delta = Duration.parse(step).delta()
+        if not isinstance(delta, timedelta):
+            raise ValueError("a step in months or years is not fixed: use days or hours")
+    except ValueError as exc:
+        err.print(f"[red]error:[/] --step: {exc}")
+        raise typer.Exit(2) from None
+    folder = out_dir or Path(f"{source}.simulation")
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("simulating", total=None)
+
+        def ticked(done: int, total: int, moment: datetime) -> None:
+            progress.update(task, completed=done, total=total, description=f"{moment:%Y-%m-%d}")
+
+        try:
+            result = run_simulation(
+                plan, source, folder, start, end, delta, assume=assume, on_tick=ticked
+            )
+        except AnimatoError as exc:
+            err.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(1) from None
+    if result.replay.resumed:
+        out.print(f"Resumed: {result.replay.resumed} tick(s) were already done.")
+    if result.replay.result.ran:
+        out.print(tick_table(plan, result.replay.result))
+        if (reasons := reasons_table(result.replay.result)) is not None:
+            out.print(reasons)
+    out.print(
+        f"Simulation report: [bold]{result.report}[/] (tables in {result.report.parent}/tables)"
+    )
+
+
+@app.command()
 def deliver(
     plan_dir: Path = typer.Argument(Path("."), help="Plan folder."),
     now: datetime = typer.Option(None, help="Send what is due by then (ISO, UTC); default: now."),

@@ -588,6 +588,25 @@ class BrandEvent(Strict):
     yearly: bool = False
 
 
+class Assume(Strict):
+    """Engagement a simulation assumes for a message nobody recorded: shares of sent messages."""
+
+    open_rate: Share = 0.25
+    click_rate: Share = 0.04
+
+    @model_validator(mode="after")
+    def _clicks_within_opens(self) -> Assume:
+        if self.click_rate > self.open_rate:
+            raise ValueError("click_rate cannot exceed open_rate (a click is also an open)")
+        return self
+
+
+class Simulation(Strict):
+    """How ``animato simulate`` replays the plan: the engagement it assumes."""
+
+    assume: Assume = Field(default_factory=Assume)
+
+
 class Plan(Strict):
     """A relationship-marketing plan: conventions, offers, programs, and the data they rely on."""
 
@@ -602,6 +621,7 @@ class Plan(Strict):
     offers: list[Offer] = Field(default_factory=list)
     brand_events: list[BrandEvent] = Field(default_factory=list)
     programs: list[Program] = Field(default_factory=list)
+    simulation: Simulation = Field(default_factory=Simulation)
 
     # The folder the plan was loaded from (its templates live there); not part of the plan.
     _folder: Path | None = PrivateAttr(default=None)

@@ -1,0 +1,332 @@
+"""The figures of a simulation, computed from the replay store's logs.
+
+Each figure is an Arrow table (written as CSV and Parquet beside the report): volumes per week,
+action and channel; decisions by reason; the pressure customers feel per week and per month;
+collisions between actions on the same customer and day; the customer-centricity ratio; the
+prioritisation matrix with measured volumetry; and which engagement the replay used. Local days
+and weeks are those of the plan's time zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import ibis
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from animato.engine import engagement
+from animato.engine.campaigns import target_condition
+from animato.engine.compile import Compiler
+from animato.engine.state import refresh
+from animato.plan.model import Plan, Scenario
+from animato.sheet.matrix import ranking
+from animato.store import Store
+
+# Triggers that answer what a customer did or is (the seeds' customer-centric actions).
+BEHAVIOURAL = ("event", "inactive", "date", "segment")
+
+
+@dataclass
+class Figures:
+    """Every table of a simulation report, and the few numbers drawn from them."""
+
+    start: datetime
+    end: datetime
+    customers: int
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    centricity: float | None = None
+    caps: dict[str, int] = field(default_factory=dict)
+    assume: engagement.Assumption | None = None
+
+    @property
+    def weeks(self) -> int:
+        """Whole or partial weeks the period covers."""
+        return max(1, -(-(self.end - self.start).days // 7))
+
+
+def actions(plan: Plan) -> pa.Table:
+    """Every scenario and campaign: id, name, kind, program, priority, in plan order."""
+    rows = []
+    for program in plan.programs:
+        for scenario in program.scenarios:
+            rows.append((scenario.id, scenario.name, "scenario", program.id, scenario.priority))
+        for campaign in program.campaigns:
+            rows.append((campaign.id, campaign.name, "campaign", program.id, campaign.priority))
+    names = ["action_id", "name", "kind", "program_id", "priority"]
+    return pa.table(list(map(list, zip(*rows, strict=True))) if rows else [[]] * 5, names=names)
+
+
+def compute(store: Store, start: datetime, end: datetime, assume: engagement.Assumption) -> Figures:
+    """Every figure of the replay in ``store`` over ``(start, end]``."""
+    plan = store.plan
+    people = store.count("customers")
+    figures = Figures(start, end, people, assume=assume)
+    caps = plan.conventions.pressure.caps.get("all")
+    if caps is not None:
+        figures.caps = {k: v for k, v in caps.model_dump().items() if v is not None}
+    meta = actions(plan)
+    sent = _sent(store)
+    figures.tables["actions"] = meta
+    figures.tables["volumes"] = _volumes(sent, meta)
+    figures.tables["decisions"] = _decisions(store)
+    figures.tables["pressure_week"] = _pressure(sent, "week", people, start, end)
+    figures.tables["pressure_month"] = _pressure(sent, "month", people, start, end)
+    figures.tables["collisions"] = _collisions(store)
+    figures.tables["matrix"] = _matrix(store, start, end)
+    figures.tables["engagement"] = _engagement(store, end)
+    behavioural = {s.id for s in plan.scenarios if s.trigger.kind in BEHAVIOURAL}
+    total = sent.num_rows
+    if total:
+        mine = pc.sum(pc.is_in(sent["action_id"], pa.array(sorted(behavioural)))).as_py() or 0
+        figures.centricity = mine / total
+    return figures
+
+
+def _local(plan: Plan, times: pa.ChunkedArray) -> pa.Array:
+    """Naive UTC times as local calendar days of the plan's time zone."""
+    utc = pc.cast(times, pa.timestamp("us", tz="UTC"))
+    local = pc.local_timestamp(pc.cast(utc, pa.timestamp("us", tz=plan.timezone)))
+    return pc.cast(local, pa.date32())
+
+
+def _monday(days: pa.Array) -> pa.Array:
+    """The Monday of each day's week."""
+    weekday = pc.day_of_week(days)  # Monday is 0
+    shifted = pc.subtract(pc.cast(pc.cast(days, pa.int32()), pa.int64()), weekday)
+    return pc.cast(pc.cast(shifted, pa.int32()), pa.date32())
+
+
+def _sent(store: Store) -> pa.Table:
+    """The messages the replay would have sent: the outbox, without template failures, with
+    their local day, Monday and month.
+    """
+    outbox = store.table("outbox")
+    rows = outbox.filter(outbox.error.isnull()).select(
+        "message_id", "customer_id", "action_id", "channel", "send_at"
+    )
+    table = rows.to_pyarrow()
+    day = _local(store.plan, table["send_at"])
+    month = pc.strftime(pc.cast(day, pa.timestamp("s")), format="%Y-%m")
+    return (
+        table.append_column("day", day)
+        .append_column("week", _monday(day))
+        .append_column("month", month)
+    )
+
+
+def _volumes(sent: pa.Table, meta: pa.Table) -> pa.Table:
+    """Messages per week, action and channel, with the action's kind and program."""
+    counts = sent.group_by(["week", "action_id", "channel"]).aggregate([("message_id", "count")])
+    counts = counts.rename_columns(["week", "action_id", "channel", "messages"])
+    joined = counts.join(meta.select(["action_id", "kind", "program_id"]), "action_id")
+    return joined.sort_by(
+        [("week", "ascending"), ("action_id", "ascending"), ("channel", "ascending")]
+    )
+
+
+def _decisions(store: Store) -> pa.Table:
+    """Messages per action and decision: the hard filters of the journeys and campaigns, then
+    every arbitration decision a message got (a message postponed twice by the weekly cap counts
+    once for ``postponed:cap_week``).
+    """
+    messages = store.table("messages")
+    hard = messages.filter(messages.decision != "candidate").select(
+        "message_id", "action_id", "decision"
+    )
+    log = store.table("decisions").select("message_id", "action_id", "decision")
+    both = ibis.union(hard, log).distinct()
+    counted = both.group_by("action_id", "decision").aggregate(messages=both.count())
+    return counted.order_by("action_id", "decision").to_pyarrow()
+
+
+def _pressure(sent: pa.Table, period: str, people: int, start: datetime, end: datetime) -> pa.Table:
+    """How many customer-weeks (or customer-months) had 0, 1, 2… messages."""
+    per = sent.group_by(["customer_id", period]).aggregate([("message_id", "count")])
+    counts = per.group_by("message_id_count").aggregate([("customer_id", "count")])
+    histogram = {r["message_id_count"]: r["customer_id_count"] for r in counts.to_pylist()}
+    periods = _periods(start, end, period)
+    histogram[0] = max(0, people * periods - sum(histogram.values()))
+    keys = sorted(histogram)
+    return pa.table(
+        {
+            "messages": pa.array(keys, pa.int64()),
+            f"customer_{period}s": pa.array([histogram[k] for k in keys], pa.int64()),
+        }
+    )
+
+
+def _periods(start: datetime, end: datetime, period: str) -> int:
+    """Calendar weeks (or months) that the days of ``(start, end]`` touch."""
+    first, last = start.date(), (end - timedelta(microseconds=1)).date()
+    if period == "week":
+        mondays = (last - timedelta(days=last.weekday())) - (
+            first - timedelta(days=first.weekday())
+        )
+        return mondays.days // 7 + 1
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def _collisions(store: Store) -> pa.Table:
+    """Pairs of actions that had a message for the same customer on the same day, with the
+    number of such customer-days and how many of them ended with both messages sent.
+    """
+    messages = store.table("messages")
+    outbox = store.table("outbox")
+    # the day each message was meant to go out (its send time when it became a candidate)
+    rows = messages.select("message_id", "customer_id", "action_id", "send_at").to_pyarrow()
+    if not rows.num_rows:
+        return pa.table({"action_a": [], "action_b": [], "customer_days": [], "both_sent": []})
+    rows = rows.append_column("day", _local(store.plan, rows["send_at"]))
+    accepted = set(outbox.message_id.to_pyarrow().to_pylist())
+    rows = rows.append_column(
+        "sent", pc.is_in(rows["message_id"], pa.array(sorted(accepted), pa.string()))
+    )
+    per = rows.group_by(["customer_id", "day", "action_id"]).aggregate([("sent", "any")])
+    a = per.rename_columns(["customer_id", "day", "action_a", "sent_a"])
+    b = per.rename_columns(["customer_id", "day", "action_b", "sent_b"])
+    pairs = a.join(b, ["customer_id", "day"])
+    pairs = pairs.filter(pc.less(pairs["action_a"], pairs["action_b"]))
+    both = pc.and_(pairs["sent_a"], pairs["sent_b"])
+    pairs = pairs.append_column("both", pc.cast(both, pa.int64()))
+    counted = pairs.group_by(["action_a", "action_b"]).aggregate(
+        [("customer_id", "count"), ("both", "sum")]
+    )
+    counted = counted.rename_columns(["action_a", "action_b", "customer_days", "both_sent"])
+    return counted.sort_by([("customer_days", "descending"), ("action_a", "ascending")])
+
+
+def _matrix(store: Store, start: datetime, end: datetime) -> pa.Table:
+    """The prioritisation matrix, ranked as declared, with measured volumetry: the target's
+    size at the end, entries (scenarios) or targeted customers (campaigns) per 30 days, and the
+    customers reached.
+    """
+    plan = store.plan
+    months = max((end - start) / timedelta(days=30), 1 / 30)
+    enrolments = store.table("enrolments")
+    counted = enrolments.group_by("scenario_id").aggregate(n=enrolments.count())
+    entries = {r["scenario_id"]: r["n"] for r in counted.to_pyarrow().to_pylist()}
+    messages = store.table("messages")
+    targeted = {
+        r["action_id"]: r["n"]
+        for r in messages.group_by("action_id")
+        .aggregate(n=messages.count())
+        .to_pyarrow()
+        .to_pylist()
+    }
+    outbox = store.table("outbox")
+    reached = {
+        r["action_id"]: r["n"]
+        for r in outbox.group_by("action_id")
+        .aggregate(n=outbox.customer_id.nunique())
+        .to_pyarrow()
+        .to_pylist()
+    }
+    sizes = _target_sizes(store, end)
+    rows = []
+    for line in ranking(plan):
+        action = line.action
+        volume = (
+            entries.get(action.id, 0)
+            if isinstance(action, Scenario)
+            else targeted.get(action.id, 0)
+        )
+        rows.append(
+            {
+                "rank": line.rank,
+                "action_id": action.id,
+                "kind": line.kind,
+                "program_id": line.program.id,
+                "score": round(line.score, 2),
+                "target": action.target or line.program.target,
+                "target_size": sizes.get(action.target or line.program.target),
+                "entries_per_month": round(volume / months, 1),
+                "customers_reached": reached.get(action.id, 0),
+            }
+        )
+    schema = pa.schema(
+        [
+            ("rank", pa.int64()),
+            ("action_id", pa.string()),
+            ("kind", pa.string()),
+            ("program_id", pa.string()),
+            ("score", pa.float64()),
+            ("target", pa.string()),
+            ("target_size", pa.int64()),
+            ("entries_per_month", pa.float64()),
+            ("customers_reached", pa.int64()),
+        ]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _target_sizes(store: Store, end: datetime) -> dict[str | None, int]:
+    """Customers in each target (a definition, segment or lifecycle stage) at the end; the whole
+    base for an action without a target.
+    """
+    plan = store.plan
+    names = {line.action.target or line.program.target for line in ranking(plan)}
+    sizes: dict[str | None, int] = {None: store.count("customers")}
+    wanted = sorted(n for n in names if n)
+    if not wanted:
+        return sizes
+    compiler = Compiler(plan, end)
+    with store.transaction():
+        current = refresh(store, compiler, end)
+    texts = {n: str(target_condition(plan, n)) for n in wanted}
+    needed = set().union(*(compiler.aggregates(t) for t in texts.values()))
+    context = store.table("customers")
+    aggs = current.aggregates(needed)
+    if aggs is not None:
+        context = context.left_join(aggs, "customer_id").drop("customer_id_right")
+    counts = (
+        context.aggregate(
+            **{
+                f"n{i}": compiler.condition(texts[n], context).cast("int64").sum()
+                for i, n in enumerate(wanted)
+            }
+        )
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
+    sizes.update({n: int(counts[f"n{i}"] or 0) for i, n in enumerate(wanted)})
+    return sizes
+
+
+def _engagement(store: Store, end: datetime) -> pa.Table:
+    """For each step whose ``if`` reads engagement: the earlier messages it read, split into
+    those with engagement recorded by tracking and those the assumption decided.
+    """
+    plan = store.plan
+    rows = []
+    outbox = store.table("outbox")
+    recorded = engagement.recorded(store, end).select("message_id")
+    for scenario in plan.scenarios:
+        reading = [s for s in scenario.steps if engagement.reads(s.if_)]
+        if not reading:
+            continue
+        first = scenario.steps.index(reading[0])
+        earlier = [str(s.id) for s in scenario.steps[:first]]
+        mine = outbox.filter((outbox.action_id == scenario.id) & outbox.step_id.isin(earlier))
+        total = int(mine.count().to_pyarrow().as_py())
+        seen = int(mine.semi_join(recorded, "message_id").count().to_pyarrow().as_py())
+        rows.append(
+            {
+                "scenario_id": scenario.id,
+                "steps": ", ".join(str(s.id) for s in reading),
+                "messages_read": total,
+                "recorded": seen,
+                "assumed": total - seen,
+            }
+        )
+    schema = pa.schema(
+        [
+            ("scenario_id", pa.string()),
+            ("steps", pa.string()),
+            ("messages_read", pa.int64()),
+            ("recorded", pa.int64()),
+            ("assumed", pa.int64()),
+        ]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)

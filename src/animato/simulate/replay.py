@@ -1,0 +1,140 @@
+"""Replay a plan over history: the production tick, day after day, on a copy of the store.
+
+The copy keeps the inputs (customers, consents, suppressions, events, recorded engagement) and
+none of the engine's logs, so the replay starts as a plan's first day would. Ticks run at
+``start + step``, ``start + 2 × step``… up to ``end``, the first covering ``(start, start + step]``:
+``animato run --now START+1d --until END`` on a fresh store makes exactly the same decisions.
+Nothing is delivered. Each tick is its own transaction, so an interrupted replay resumes at its
+next tick when run again with the same plan and period.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from animato.engine import Engine, TickResult, combine
+from animato.engine.engagement import Assumption
+from animato.errors import AnimatoError
+from animato.plan.model import Plan
+from animato.store import Store
+
+INPUTS = ("customers", "customer_versions", "events", "consents", "suppressions", "engagement")
+META = "simulation.json"
+
+
+@dataclass
+class Replay:
+    """A finished (or resumed) replay: where its store is, its period, and what the ticks did."""
+
+    folder: Path
+    store: Path
+    start: datetime
+    end: datetime
+    step: timedelta
+    assume: Assumption
+    result: TickResult
+    resumed: int = 0  # ticks found done from an earlier, interrupted run
+
+
+def moments(start: datetime, end: datetime, step: timedelta) -> list[datetime]:
+    """The tick times of a replay: every ``step`` after ``start``, up to ``end``."""
+    if step <= timedelta(0):
+        raise AnimatoError("the simulation step must be positive, e.g. 1d")
+    if end <= start:
+        raise AnimatoError(f"nothing to simulate: --to {end} is not after --from {start}")
+    out, moment = [], start + step
+    while moment <= end:
+        out.append(moment)
+        moment += step
+    return out
+
+
+def plan_signature(plan: Plan) -> str:
+    """A digest of the plan's content (two different plans never share a replay store)."""
+    return hashlib.md5(plan.model_dump_json().encode("utf-8")).hexdigest()
+
+
+def replay(
+    plan: Plan,
+    source: Path,
+    folder: Path,
+    start: datetime,
+    end: datetime,
+    step: timedelta = timedelta(days=1),
+    *,
+    assume: Assumption | None = None,
+    on_tick: Callable[[int, int, datetime], None] | None = None,
+) -> Replay:
+    """Simulate ``plan`` on the data of the store ``source``; the copy lives in ``folder``.
+
+    ``on_tick(done, total, moment)`` is called after each tick (for a progress bar).
+    """
+    if not source.exists():
+        raise AnimatoError(f"no store at {source}: ingest data first ('animato ingest')")
+    assume = assume or Assumption(**plan.simulation.assume.model_dump())
+    times = moments(start, end, step)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "store.duckdb"
+    meta = {
+        "plan": plan_signature(plan),
+        "source": str(source.resolve()),
+        "start": start.isoformat(),
+        "step_seconds": step.total_seconds(),
+        "assume": vars(assume),
+    }
+    meta_file = folder / META
+    if not (target.exists() and _same(meta_file, meta)):
+        _copy_inputs(plan, source, target)
+    meta_file.write_text(json.dumps({**meta, "end": end.isoformat()}, indent=2) + "\n")
+    store = Store(plan, target)
+    try:
+        engine = Engine(store, assume=assume)
+        last = engine.last_tick()
+        done = [m for m in times if last is not None and m <= last]
+        results = []
+        for i, moment in enumerate(times):
+            if moment in done:
+                continue
+            results.append(engine.tick(moment, since=start))
+            if on_tick is not None:
+                on_tick(i + 1, len(times), moment)
+    finally:
+        store.close()
+    empty = TickResult(start, end, ran=False)
+    result = combine(results) if results else empty
+    return Replay(folder, target, start, end, step, assume, result, resumed=len(done))
+
+
+def _same(meta_file: Path, meta: dict[str, object]) -> bool:
+    """Whether the replay in a folder was started with this plan, data, start and step."""
+    try:
+        known = json.loads(meta_file.read_text())
+    except (OSError, ValueError):
+        return False
+    return all(known.get(k) == v for k, v in meta.items())
+
+
+def _copy_inputs(plan: Plan, source: Path, target: Path) -> None:
+    """A fresh replay store: the source file copied, then every log and cache emptied."""
+    for path in (target, Path(f"{target}.wal")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(f"{target}.content", ignore_errors=True)
+    Store(plan, source).close()  # checkpoints the source (and adds tables a new plan declares)
+    shutil.copyfile(source, target)
+    store = Store(plan, target)
+    try:
+        con = store.con
+        for name in con.list_tables():
+            if name == "customer_state":
+                con.raw_sql(f'DROP TABLE "{name}"')
+            elif name not in INPUTS:
+                con.raw_sql(f'DELETE FROM "{name}"')
+        con.raw_sql("CHECKPOINT")
+    finally:
+        store.close()
