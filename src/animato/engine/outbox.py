@@ -22,7 +22,7 @@ from animato.engine.arbitration import WINDOWS, Candidate, Decision, Rules, deci
 from animato.engine.clock import Interval
 from animato.engine.ids import row_id
 from animato.plan.model import Plan
-from animato.render import render
+from animato.render import Rendered, render
 from animato.store.store import Store
 
 ENDED = ("converted", "exited")
@@ -41,10 +41,19 @@ def waiting(store: Store) -> ir.Table:
 
 
 def arbitrate(
-    store: Store, plan: Plan, pending: ir.Table, interval: Interval, tick_id: str
+    store: Store,
+    plan: Plan,
+    pending: ir.Table,
+    interval: Interval,
+    tick_id: str,
+    *,
+    rendering: bool = True,
 ) -> dict[str, dict[str, int]]:
     """Decide this tick's candidates and the pending messages due for a retry; return the
     decisions counted by action and reason.
+
+    Without ``rendering`` (a simulation) accepted messages enter the outbox without content:
+    the decisions are the same.
     """
     now = interval.end
     messages = store.table("messages")
@@ -80,7 +89,7 @@ def arbitrate(
             else:
                 live.append(_candidate(row, meta[row["action_id"]]))
         decisions += decide(live, _scheduled(store, live), rules, now, booked)
-        failed = _write(store, rows, decisions, now, tick_id, i)
+        failed = _write(store, rows, decisions, now, tick_id, i, rendering)
         by_id = {row["message_id"]: row["action_id"] for row in rows}
         for decision in decisions:
             mine = counts.setdefault(by_id[decision.message_id], {})
@@ -182,6 +191,7 @@ def _write(
     now: datetime,
     tick_id: str,
     batch: int,
+    rendering: bool = True,
 ) -> list[str]:
     """Append the decisions and the accepted messages, rendered; return the messages whose
     template failed (they stay in the outbox with their error, and are not sent).
@@ -231,7 +241,8 @@ def _write(
         return []
     bodies: list[dict[str, Any]] = []
     name = f"{tick_id}-{batch}.parquet"
-    for message, rendered in zip(out, render(store, out, riders), strict=True):
+    contents = render(store, out, riders) if rendering else [Rendered() for _ in out]
+    for message, rendered in zip(out, contents, strict=True):
         message.update(vars(rendered))
         if message["html"] is not None:
             bodies.append({k: message[k] for k in ("message_id", "html", "text")})

@@ -63,14 +63,18 @@ def combine(results: list[TickResult]) -> TickResult:
 class Engine:
     """Runs the plan of a store: ``Engine(store).tick(now)``.
 
-    ``assume`` is for simulations: the engagement of sent messages nobody recorded (see
-    :mod:`animato.engine.engagement`); production leaves it out.
+    ``assume`` and ``rendering`` are for simulations: the engagement of sent messages nobody
+    recorded (see :mod:`animato.engine.engagement`), and whether accepted messages get their
+    content (decisions do not depend on it).
     """
 
-    def __init__(self, store: Store, *, assume: Assumption | None = None) -> None:
+    def __init__(
+        self, store: Store, *, assume: Assumption | None = None, rendering: bool = True
+    ) -> None:
         self.store = store
         self.plan = store.plan
         self.assume = assume
+        self.rendering = rendering
 
     def last_tick(self) -> datetime | None:
         """The ``now`` of the latest tick, if any."""
@@ -126,7 +130,9 @@ class Engine:
             result.decisions |= campaigns.candidates(
                 store, self.plan, everyone, interval, compiler, tick_id
             )
-            decided = outbox.arbitrate(store, self.plan, pending, interval, tick_id)
+            decided = outbox.arbitrate(
+                store, self.plan, pending, interval, tick_id, rendering=self.rendering
+            )
             result.decisions = _arbitrated(result.decisions, decided)
             result.duration_ms = int((time.perf_counter() - started) * 1000)
             result.ran = True

@@ -25,14 +25,15 @@ PALETTE = (
 
 
 def _nice(top: float) -> float:
-    """A round axis maximum at or above ``top``."""
+    """A round axis maximum at or above ``top`` whose quarters are round too."""
     if top <= 0:
-        return 1.0
-    step = 10 ** (len(str(int(top))) - 1)
+        return 4.0
+    quarter = top / 4
+    scale = 10 ** (len(str(int(quarter))) - 1) if quarter >= 1 else 1
     for factor in (1, 2, 2.5, 5, 10):
-        if top <= step * factor:
-            return float(step * factor)
-    return float(step * 10)
+        if quarter <= scale * factor:
+            return float(scale * factor * 4)
+    return float(scale * 40)
 
 
 def stacked_bars(

@@ -28,7 +28,7 @@ p.lead{color:#4b5563;margin:0 0 16px}
 figure{background:#fff;border:1px solid #e5e7eb;border-radius:8px;margin:12px 0;padding:8px}
 table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
 th,td{border-bottom:1px solid #e5e7eb;padding:4px 8px;text-align:right}
-th:first-child,td:first-child,td.t{text-align:left}th{background:#f1f5f9}
+th:first-child,td:first-child,.t{text-align:left}th{background:#f1f5f9}
 .note{color:#6b7280;font-size:13px}
 """
 
@@ -95,7 +95,9 @@ def _at_cap(pressure: pa.Table, cap: int | None) -> float | None:
 
 
 def _table(head: list[str], rows: list[list[object]], text_columns: int = 1) -> str:
-    cells = "".join(f"<th>{escape(h)}</th>" for h in head)
+    cells = "".join(
+        f"<th{' class=t' if i < text_columns else ''}>{escape(h)}</th>" for i, h in enumerate(head)
+    )
     lines = []
     for row in rows:
         tds = []

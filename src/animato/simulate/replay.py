@@ -4,8 +4,9 @@ The copy keeps the inputs (customers, consents, suppressions, events, recorded e
 none of the engine's logs, so the replay starts as a plan's first day would. Ticks run at
 ``start + step``, ``start + 2 × step``… up to ``end``, the first covering ``(start, start + step]``:
 ``animato run --now START+1d --until END`` on a fresh store makes exactly the same decisions.
-Nothing is delivered. Each tick is its own transaction, so an interrupted replay resumes at its
-next tick when run again with the same plan and period.
+Nothing is rendered nor delivered (decisions do not depend on content). Each tick is its own
+transaction, so an interrupted replay resumes at its next tick when run again with the same plan
+and start.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def replay(
     meta_file.write_text(json.dumps({**meta, "end": end.isoformat()}, indent=2) + "\n")
     store = Store(plan, target)
     try:
-        engine = Engine(store, assume=assume)
+        engine = Engine(store, assume=assume, rendering=False)
         last = engine.last_tick()
         done = [m for m in times if last is not None and m <= last]
         results = []
