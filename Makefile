@@ -26,8 +26,11 @@ demo: $(STAMP)
 	done
 	$(BIN)/animato run examples/retail --store $(DEMO_STORE) \
 	  --now 2026-01-01T23:00 --until 2026-01-31T23:00
+	$(BIN)/animato simulate examples/retail --store $(DEMO_STORE) --out build/simulation \
+	  --from 2025-11-30T23:00 --to 2025-12-31T23:00
 	@echo ""
 	@echo "Scenario sheets: build/sheet/index.html. Store: $(DEMO_STORE)."
+	@echo "Simulation of December 2025: build/simulation/report.html."
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench

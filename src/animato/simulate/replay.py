@@ -85,6 +85,7 @@ def replay(
     meta = {
         "plan": plan_signature(plan),
         "source": str(source.resolve()),
+        "inputs": _fingerprint(plan, source),
         "start": start.isoformat(),
         "step_seconds": step.total_seconds(),
         "assume": vars(assume),
@@ -112,6 +113,22 @@ def replay(
     return Replay(folder, target, start, end, step, assume, result, resumed=len(done))
 
 
+def _fingerprint(plan: Plan, source: Path) -> str:
+    """What the source's inputs hold: rows and latest load time per table (a re-ingested or
+    changed history never resumes an older replay).
+    """
+    store = Store(plan, source)
+    try:
+        parts = []
+        for name in INPUTS:
+            table = store.table(name)
+            latest = table._loaded_at.max() if "_loaded_at" in table.columns else table.count()
+            parts.append(f"{name}:{store.count(name)}:{latest.to_pyarrow().as_py()}")
+    finally:
+        store.close()
+    return hashlib.md5("|".join(parts).encode("utf-8")).hexdigest()
+
+
 def _same(meta_file: Path, meta: dict[str, object]) -> bool:
     """Whether the replay in a folder was started with this plan, data, start and step."""
     try:
@@ -126,7 +143,6 @@ def _copy_inputs(plan: Plan, source: Path, target: Path) -> None:
     for path in (target, Path(f"{target}.wal")):
         path.unlink(missing_ok=True)
     shutil.rmtree(f"{target}.content", ignore_errors=True)
-    Store(plan, source).close()  # checkpoints the source (and adds tables a new plan declares)
     shutil.copyfile(source, target)
     store = Store(plan, target)
     try:
