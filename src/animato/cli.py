@@ -145,7 +145,6 @@ def simulate(
     Example: animato simulate examples/retail --from 2026-01-01 --to 2026-03-31
     """
     from animato.engine.engagement import Assumption
-    from animato.plan.durations import Duration
     from animato.report.console import reasons_table, tick_table
     from animato.simulate import simulate as run_simulation
     from animato.store import default_path
@@ -157,13 +156,7 @@ def simulate(
         declared.open_rate if open_rate is None else open_rate,
         declared.click_rate if click_rate is None else click_rate,
     )
-    try:
-        delta = Duration.parse(step).delta()
-        if not isinstance(delta, timedelta):
-            raise ValueError("a step in months or years is not fixed: use days or hours")
-    except ValueError as exc:
-        err.print(f"[red]error:[/] --step: {exc}")
-        raise typer.Exit(2) from None
+    delta = _step(step)
     folder = out_dir or Path(f"{source}.simulation")
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("simulating", total=None)
@@ -219,6 +212,58 @@ def deliver(
         store.close()
     for line in summary.lines() or ["nothing to deliver"]:
         out.print(line)
+
+
+@app.command()
+def diff(
+    old_dir: Path = typer.Argument(..., help="The plan as it is."),
+    new_dir: Path = typer.Argument(..., help="The plan as proposed."),
+    start: datetime = typer.Option(..., "--from", help="Replay from this time (ISO, UTC)."),
+    end: datetime = typer.Option(..., "--to", help="Replay up to this time (ISO, UTC)."),
+    step: str = typer.Option("1d", help="Time between two ticks: 1d, 12h…"),
+    store_path: Path = typer.Option(None, "--store", help="Store with the history."),
+    out_dir: Path = typer.Option(None, "--out", help="Report folder (default: beside the store)."),
+) -> None:
+    """Simulate two versions of a plan on the same history and show what changes.
+
+    Example: animato diff main-plan/ my-branch-plan/ --from 2026-01-01 --to 2026-03-31
+    """
+    from animato.report.console import diff_tables
+    from animato.simulate.diff import compare, write
+    from animato.store import default_path
+
+    old, new = _load_or_exit(old_dir), _load_or_exit(new_dir)
+    source = store_path or default_path(old_dir)
+    folder = out_dir or Path(f"{source}.diff")
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("simulating", total=None)
+
+        def ticked(name: str, done: int, total: int, moment: datetime) -> None:
+            label = f"{name} plan {moment:%Y-%m-%d}"
+            progress.update(task, completed=done, total=total, description=label)
+
+        try:
+            result = compare(old, new, source, folder, start, end, _step(step), on_tick=ticked)
+        except AnimatoError as exc:
+            err.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(1) from None
+    for table in diff_tables(result):
+        out.print(table)
+    out.print(f"Plan change report: [bold]{write(result, folder)}[/]")
+
+
+def _step(text: str) -> timedelta:
+    """A tick step from ``1d``-style text, or exit 2 saying what is expected."""
+    from animato.plan.durations import Duration
+
+    try:
+        delta = Duration.parse(text).delta()
+        if not isinstance(delta, timedelta):
+            raise ValueError("a step in months or years is not fixed: use days or hours")
+    except ValueError as exc:
+        err.print(f"[red]error:[/] --step: {exc}")
+        raise typer.Exit(2) from None
+    return delta
 
 
 @app.command()

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from animato.engine import TickResult
 from animato.plan.model import Plan
+from animato.simulate.diff import Diff
 from animato.store.ingest import IngestSummary
 
 OUTCOMES = ("accepted", "combined", "postponed", "dropped", "withheld", "skipped", "failed")
@@ -85,3 +86,38 @@ def ingest_table(path: Path, summary: IngestSummary) -> Table:
     if summary.quarantine_file is not None:
         table.caption = f"Quarantined rows and their reasons: {summary.quarantine_file}"
     return table
+
+
+def diff_tables(result: Diff) -> list[Table | str]:
+    """What a plan change does: customers affected, messages per action, pressure before and
+    after, and the decisions that flip.
+    """
+    lines: list[Table | str] = [f"{result.customers_affected:,} customers see a difference."]
+    sent = Table(title="Messages per action")
+    for heading in ("action", "old plan", "new plan", "change"):
+        sent.add_column(heading, justify="left" if heading == "action" else "right")
+    for row in result.tables["messages"].to_pylist():
+        if row["change"]:
+            sent.add_row(
+                row["action_id"], f"{row['old_messages']:,}", f"{row['new_messages']:,}",
+                f"{row['change']:+,}",
+            )  # fmt: skip
+    lines.append(sent if sent.row_count else "Messages per action: no change.")
+    pressure = Table(title="Customer-weeks by messages received")
+    for heading in ("messages a week", "old plan", "new plan"):
+        pressure.add_column(heading, justify="right")
+    for row in result.tables["pressure_week"].to_pylist():
+        pressure.add_row(
+            str(row["messages"]), f"{row['old_customer_weeks']:,}",
+            f"{row['new_customer_weeks']:,}",
+        )  # fmt: skip
+    lines.append(pressure)
+    flips = Table(title="Decisions that flip (top 15)")
+    for heading in ("action", "old decision", "new decision", "messages"):
+        flips.add_column(heading, justify="right" if heading == "messages" else "left")
+    for row in result.tables["flips"].to_pylist()[:15]:
+        flips.add_row(
+            row["action_id"], row["old_decision"], row["new_decision"], f"{row['messages']:,}"
+        )
+    lines.append(flips if flips.row_count else "No decision changes.")
+    return lines

@@ -43,17 +43,20 @@ def stacked_bars(
     title: str,
     line: tuple[float, str] | None = None,
     line_at: int | None = None,
+    grouped: bool = False,
     width: int = 860,
     height: int = 280,
 ) -> str:
-    """An SVG bar chart of ``series`` stacked over ``categories``, with a legend.
+    """An SVG bar chart of ``series`` stacked (or side by side, ``grouped``) over
+    ``categories``, with a legend.
 
     ``line`` draws a horizontal reference ``(value, label)``; ``line_at`` instead draws a
     vertical one before the category of that index (a cap on a histogram of counts).
     """
     left, right, top, bottom = 56, 12, 28, 46
     plot_w, plot_h = width - left - right, height - top - bottom
-    totals = [sum(s[i] for s in series.values()) for i in range(len(categories))]
+    heights = [[s[i] for s in series.values()] or [0.0] for i in range(len(categories))]
+    totals = [max(h) if grouped else sum(h) for h in heights]
     peak = _nice(max([*totals, line[0] if line else 0.0, 0.0]))
     n = max(1, len(categories))
     slot = plot_w / n
@@ -75,17 +78,22 @@ def stacked_bars(
         )
     colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(series)}
     every = max(1, n // 16)
+    width_each = bar / len(series) if grouped and series else bar
     for i, category in enumerate(categories):
         x = left + slot * i + (slot - bar) / 2
         y = top + plot_h
-        for name, values in series.items():
+        for k, (name, values) in enumerate(series.items()):
             value = values[i]
             if value <= 0:
                 continue
             h = plot_h * value / peak
-            y -= h
+            if grouped:
+                x, y = left + slot * i + (slot - bar) / 2 + k * width_each, top + plot_h - h
+            else:
+                y -= h
             parts.append(
-                f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{width_each:.1f}" '
+                f'height="{h:.1f}" '
                 f'fill="{colours[name]}"><title>{escape(category)} · {escape(name)}: '
                 f"{_full(value)}</title></rect>"
             )

@@ -94,7 +94,8 @@ def _at_cap(pressure: pa.Table, cap: int | None) -> float | None:
     return at / total if total else 0.0
 
 
-def _table(head: list[str], rows: list[list[object]], text_columns: int = 1) -> str:
+def table_html(head: list[str], rows: list[list[object]], text_columns: int = 1) -> str:
+    """An HTML table; the first ``text_columns`` columns hold text (left-aligned)."""
     cells = "".join(
         f"<th{' class=t' if i < text_columns else ''}>{escape(h)}</th>" for i, h in enumerate(head)
     )
@@ -138,7 +139,7 @@ def _volume_section(f: Figures, names: dict[str, str]) -> list[str]:
     return [
         "<h2>Volumes</h2>",
         f"<figure>{chart}</figure>",
-        _table(["action", "kind", "program", "messages", *channels], rows, 3),
+        table_html(["action", "kind", "program", "messages", *channels], rows, 3),
     ]
 
 
@@ -177,7 +178,7 @@ def _decision_section(f: Figures, names: dict[str, str]) -> list[str]:
         "<h2>Decisions by reason</h2>",
         '<p class="note">Messages per action and decision; a message postponed then sent counts '
         "under both.</p>",
-        _table(["action", *reasons], lines),
+        table_html(["action", *reasons], lines),
     ]
 
 
@@ -196,7 +197,7 @@ def _collision_section(f: Figures, names: dict[str, str]) -> list[str]:
         "<h2>Collisions</h2>",
         '<p class="note">Actions that wanted the same customer on the same day, and how often '
         "both messages went out anyway.</p>",
-        _table(["action", "with", "customer-days", "both sent"], lines, 2)
+        table_html(["action", "with", "customer-days", "both sent"], lines, 2)
         if lines
         else '<p class="note">No two actions met the same customer on the same day.</p>',
     ]
@@ -222,7 +223,7 @@ def _matrix_section(f: Figures, names: dict[str, str]) -> list[str]:
         '<p class="note">Ranked by the declared criteria; beside them, what the data says: the '
         "target's size at the end, entries (campaigns: targeted customers) per 30 days, and the "
         "customers who would have received a message.</p>",
-        _table(
+        table_html(
             [
                 "rank",
                 "action",
@@ -261,5 +262,5 @@ def _engagement_section(f: Figures) -> list[str]:
         f'<p class="note">Steps whose condition reads opens or clicks used the engagement '
         "tracking recorded where there was some, and the plan's assumption otherwise "
         f"({told}).</p>",
-        _table(["scenario", "steps", "earlier messages", "recorded", "assumed"], lines, 2),
+        table_html(["scenario", "steps", "earlier messages", "recorded", "assumed"], lines, 2),
     ]
