@@ -138,10 +138,18 @@ class Ledger:
                 ],  # fmt: skip
             )
 
-    def final(self, row: dict[str, Any], provider: str, final: Final, time: datetime) -> None:
-        """Append the message's final outcome, its engagement and suppression rows, together.
-
-        A message that already has one keeps it (its first final outcome stands).
+    def final(
+        self,
+        row: dict[str, Any],
+        provider: str,
+        final: Final,
+        time: datetime,
+        answer: str = "",
+    ) -> None:
+        """Append the message's final outcome, with the attempt row of the ``answer`` that
+        made it final (if any), its engagement and suppression rows: all in one transaction,
+        so that no answer is ever logged without its outcome. A message that already has a
+        final outcome keeps it.
         """
         sql = self._sql
         sql.execute("BEGIN TRANSACTION")
@@ -150,6 +158,8 @@ class Ledger:
                 "SELECT count(*) FROM deliveries WHERE message_id = ?", [row["message_id"]]
             ).fetchone() or (0,)
             if not exists:
+                if answer:
+                    self.attempt(row, provider, answer, time, final.detail)
                 self._write_final(row, provider, final, time)
         except BaseException:
             sql.execute("ROLLBACK")

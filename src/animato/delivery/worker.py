@@ -179,31 +179,29 @@ class Worker:
 
     def answer(self, adapter: Adapter, row: dict[str, Any], outcome: Outcome) -> None:
         """Log a provider's answer and what follows from it."""
-        provider = adapter.provider
-        if outcome.status == "sent":
-            self.ledger.attempt(row, provider, "sent", self.now, outcome.detail)
+        provider, status = adapter.provider, outcome.status
+        if status == "sent":
             final = Final("sent", outcome.detail, outcome.provider_id, "delivered")
-            self.final(adapter, row, final)
-        elif outcome.status == "permanent":
-            self.ledger.attempt(row, provider, "permanent", self.now, outcome.detail)
+            self.final(adapter, row, final, answer="sent")
+        elif status == "permanent":
             bounce = "bounced" if outcome.suppress else ""
             final = Final("failed", outcome.detail, engagement=bounce, suppress=outcome.suppress)
-            self.final(adapter, row, final)
-        elif outcome.status == "unknown":
+            self.final(adapter, row, final, answer="permanent")
+        elif status == "unknown" and not (adapter.idempotent or self.settings.in_doubt == "resend"):
+            self.final(adapter, row, Final("in_doubt", outcome.detail), answer="unknown")
+        elif status == "unknown":
             self.ledger.attempt(row, provider, "unknown", self.now, outcome.detail)
-            if not (adapter.idempotent or self.settings.in_doubt == "resend"):
-                self.final(adapter, row, Final("in_doubt", outcome.detail))
         elif row["attempt"] >= MAX_ATTEMPTS:
-            self.ledger.attempt(row, provider, "temporary", self.now, outcome.detail)
-            self.final(adapter, row, Final("failed", f"gave up: {outcome.detail}"))
+            final = Final("failed", f"gave up: {outcome.detail}")
+            self.final(adapter, row, final, answer="temporary")
         else:
             retry = self.now + BACKOFF[row["attempt"] - 1]
             self.ledger.attempt(row, provider, "temporary", self.now, outcome.detail, retry)
             self.summary.add(row["channel"], "retry")
 
-    def final(self, adapter: Adapter, row: dict[str, Any], final: Final) -> None:
-        """Write a final outcome and count it."""
-        self.ledger.final(row, adapter.provider, final, self.now)
+    def final(self, adapter: Adapter, row: dict[str, Any], final: Final, answer: str = "") -> None:
+        """Write a final outcome (with the answer that made it final) and count it."""
+        self.ledger.final(row, adapter.provider, final, self.now, answer)
         self.summary.add(row["channel"], final.status)
 
     def outgoing(
