@@ -145,7 +145,7 @@ def test_sms_through_the_webhook_with_segments_and_invalid_numbers_suppressed(
     settings = Settings(sms_url=provider, sms_token="tok")
     summary = deliver(store, settings, AFTER)
     assert summary.counts["sms"] == {"sent": 2, "failed": 1}
-    body, headers = Provider.received[1]
+    [(body, headers)] = [(b, h) for b, h in Provider.received if b["to"].endswith("0001")]
     assert body["to"] == "+33612340001" and body["text"] == "Bonjour Client1 !"
     assert (body["encoding"], body["segments"], body["sender"]) == ("GSM-7", 1, "MTEST")
     assert headers["Authorization"] == "Bearer tok"
@@ -153,7 +153,7 @@ def test_sms_through_the_webhook_with_segments_and_invalid_numbers_suppressed(
     [bad] = rows(store, "suppressions")
     assert (bad["customer_id"], bad["channel"], bad["reason"]) == ("c000", "sms", "invalid_number")
     sent = {r["message_id"]: r["provider_id"] for r in rows(store, "deliveries")}
-    assert sorted(v for v in sent.values() if v) == ["p-2", "p-3"]
+    assert len({v for v in sent.values() if v.startswith("p-")}) == 2
 
 
 def test_a_provider_down_is_retried(tmp_path: Path, provider: str) -> None:
