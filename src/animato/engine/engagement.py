@@ -17,7 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from animato.engine.compile import ENGAGEMENT
-from animato.engine.ids import row_id_expr, unit_hash_expr
+from animato.engine.ids import unit_hash_expr
 from animato.plan import conditions as c
 from animato.store.store import Store
 
@@ -58,53 +58,58 @@ def reads(text: str | None) -> bool:
     return False
 
 
-def attach(
-    store: Store,
-    context: ir.Table,
-    steps: list[str],
-    now: datetime,
-    assume: Assumption | None,
-) -> ir.Table:
+def flags(store: Store, running: ir.Table, now: datetime, assume: Assumption | None) -> ir.Table:
+    """Per message sent to a running journey: ``enrolment_id``, ``step_id`` and whether it was
+    opened, clicked, converted by ``now``. Computed once per tick (journeys do not change the
+    outbox; arbitration does, after them).
+    """
+    seen = recorded(store, now)
+    outbox = store.table("outbox")
+    sent = outbox.filter((outbox.send_at <= now) & outbox.error.isnull())
+    messages = store.table("messages").semi_join(running.select("enrolment_id"), "enrolment_id")
+    mine = messages.select("message_id", "enrolment_id", "step_id").join(
+        sent.select("message_id", "channel"), "message_id"
+    )
+    mine = mine.left_join(seen, "message_id").drop("message_id_right")
+    known = mine.opened.notnull()
+    if assume is None:
+        opened, clicked = known & mine.opened, known & mine.clicked
+    else:
+        salt = store.plan.salt
+        draw = unit_hash_expr(ibis.literal(f"{salt}:engagement:") + mine.message_id)
+        clicks = mine.channel.isin(CLICKS) & (draw < assume.click_rate)
+        opens = (mine.channel.isin(OPENS) & (draw < assume.open_rate)) | clicks
+        opened = ibis.cases((known, mine.opened), else_=opens)
+        clicked = ibis.cases((known, mine.clicked), else_=clicks)
+    table = mine.select(
+        "enrolment_id",
+        "step_id",
+        opened=opened,
+        clicked=clicked,
+        converted=known & mine.converted,
+    )
+    return store.materialize("tick_engagement", table)
+
+
+def attach(context: ir.Table, flags: ir.Table | None, steps: list[str]) -> ir.Table:
     """``context`` (one row per journey, with ``enrolment_id``) with ``<kind>__<step>`` for
-    each earlier step and ``<kind>__previous`` for the last of them.
+    each earlier step and ``<kind>__previous`` for the last of them, from :func:`flags`.
 
     A message never sent, or not yet, has not been opened; nor has one in production without a
     record.
     """
-    if not steps:
+    if not steps or flags is None:
         return context.mutate(**{f"{k}__previous": ibis.literal(False) for k in ENGAGEMENT})
-    seen = recorded(store, now)
-    outbox = store.table("outbox")
-    sent = outbox.filter((outbox.send_at <= now) & outbox.error.isnull()).select(
-        "message_id", "channel"
+    mine = flags.filter(flags.step_id.isin(steps))
+    pivot = mine.group_by("enrolment_id").aggregate(
+        **{
+            f"{kind}__{step}": (mine[kind] & (mine.step_id == step)).any()
+            for kind in ENGAGEMENT
+            for step in steps
+        }
     )
-    salt = store.plan.salt
-    flags: dict[str, ir.Value] = {}
-    for step in steps:
-        ids = context.select(
-            "enrolment_id", message_id=row_id_expr(context.enrolment_id, ibis.literal(step))
-        )
-        mine = ids.join(sent, "message_id").left_join(seen, "message_id")
-        mine = mine.drop("message_id_right")
-        known = mine.opened.notnull()
-        if assume is None:
-            opened, clicked = known & mine.opened, known & mine.clicked
-            converted = known & mine.converted
-        else:
-            draw = unit_hash_expr(ibis.literal(f"{salt}:engagement:") + mine.message_id)
-            clicks = mine.channel.isin(CLICKS) & (draw < assume.click_rate)
-            opens = (mine.channel.isin(OPENS) & (draw < assume.open_rate)) | clicks
-            opened = ibis.cases((known, mine.opened), else_=opens)
-            clicked = ibis.cases((known, mine.clicked), else_=clicks)
-            converted = known & mine.converted
-        mine = mine.select(
-            "enrolment_id",
-            **{f"opened__{step}": opened, f"clicked__{step}": clicked},
-            **{f"converted__{step}": converted},
-        )
-        context = context.left_join(mine, "enrolment_id").drop("enrolment_id_right")
-        for kind in ENGAGEMENT:
-            flags[f"{kind}__{step}"] = context[f"{kind}__{step}"].fill_null(False)
+    context = context.left_join(pivot, "enrolment_id").drop("enrolment_id_right")
     last = steps[-1]
-    context = context.mutate(**flags)
+    filled = {f"{k}__{s}": context[f"{k}__{s}"].fill_null(False) for k in ENGAGEMENT for s in steps}
+    context = context.mutate(**filled)
     return context.mutate(**{f"{k}__previous": context[f"{k}__{last}"] for k in ENGAGEMENT})

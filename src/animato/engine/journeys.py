@@ -10,7 +10,7 @@ decision is ``candidate``, ``withheld:control``, ``dropped:no_consent`` or ``dro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,6 +49,7 @@ class Tick:
     fresh: ir.Table
     pending: ir.Table
     assume: engagement.Assumption | None = None
+    engagement: ir.Table | None = None  # engagement.flags, when a step reads it
 
 
 ADDRESS = {"email": "email", "sms": "phone", "call": "phone", "push": "customer_id"}
@@ -177,6 +178,8 @@ def advance(
     active = tick.running.anti_join(ended, "enrolment_id").select("scenario_id", *ACTIVE)
     by_id = {scenario.id: scenario for scenario in scenarios}
     counts: dict[str, dict[str, int]] = {}
+    if any(engagement.reads(step.if_) for scenario in scenarios for step in scenario.steps):
+        tick = replace(tick, engagement=engagement.flags(store, active, interval.end, tick.assume))
     done, pending = tick.progress, scenarios
     while pending:
         due = _due(store, pending, active, done, interval)
@@ -269,7 +272,7 @@ def _decision(
     if aggs is not None:
         context = context.left_join(aggs, "customer_id").drop("customer_id_right")
     earlier = [str(s.id) for s in scenario.steps[:index]] if engagement.reads(step.if_) else []
-    context = engagement.attach(store, context, earlier, compiler.now, tick.assume)
+    context = engagement.attach(context, tick.engagement, earlier)
     chosen, reached = reach(plan, context, tick.contacts, step.channel, step.fallback)
     decision = ibis.cases(
         (~compiler.condition(step.if_, context), "skipped:condition"),
