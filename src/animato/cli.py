@@ -267,6 +267,36 @@ def _step(text: str) -> timedelta:
 
 
 @app.command()
+def serve(
+    plan_dir: Path = typer.Argument(Path("."), help="Plan folder."),
+    store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    tick_every: float = typer.Option(15, help="Minutes between two ticks (0: no ticks)."),
+    deliver_every: float = typer.Option(60, help="Seconds between deliveries (0: none)."),
+) -> None:
+    """Serve tracking, the ingestion API and /health, and run ticks and delivery on schedule.
+
+    Settings come from ANIMATO_* variables: ANIMATO_API_TOKEN (the API's bearer token),
+    ANIMATO_PUBLIC_URL (of the tracking links), ANIMATO_SECRET, ANIMATO_SMTP_HOST… Stop it with
+    Ctrl-C or SIGTERM: the tick or delivery under way is finished first.
+
+    Example: ANIMATO_API_TOKEN=s3cret animato serve examples/retail --port 8000
+    """
+    from animato.settings import Settings
+    from animato.store import default_path
+    from animato.web.server import serve as run_server
+
+    plan = _load_or_exit(plan_dir)
+    try:
+        run_server(plan, store_path or default_path(plan_dir), Settings.from_env(), host=host,
+                   port=port, tick_every=tick_every * 60, deliver_every=deliver_every)  # fmt: skip
+    except AnimatoError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
 def ingest(
     kind: Literal["customers", "events", "consents", "suppressions"] = typer.Argument(
         ..., help="What it holds."

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import httpx
+import httpx2 as httpx
 
 from animato.delivery.channel import Adapter, Outcome, Outgoing
 from animato.delivery.hookspecs import hookimpl

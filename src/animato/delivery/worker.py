@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ log = logging.getLogger("animato.delivery")
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
            timedelta(hours=2), timedelta(hours=8))  # fmt: skip
 MAX_ATTEMPTS = len(BACKOFF) + 1
-BATCH = 200
+BATCH = 100  # messages claimed at a time (a graceful stop waits for one batch at most)
 
 
 @dataclass
@@ -114,12 +115,14 @@ class Worker:
         plan = store.plan
         self._actions = {a.id: (p, a) for p in plan.programs for a in p.actions}
 
-    def run(self, limit: int | None = None) -> DeliverySummary:
-        """Settle what is in doubt, then send every due message (at most ``limit``)."""
+    def run(self, limit: int | None = None, stop: threading.Event | None = None) -> DeliverySummary:
+        """Settle what is in doubt, then send every due message (at most ``limit``), batch by
+        batch until ``stop`` is set.
+        """
         self.settle()
         tried: set[str] = set()
         left = limit
-        while left is None or left > 0:
+        while (left is None or left > 0) and not (stop is not None and stop.is_set()):
             size = BATCH if left is None else min(BATCH, left)
             rows = [
                 r
@@ -294,6 +297,7 @@ def deliver(
     *,
     adapters: Mapping[str, Adapter] | None = None,
     limit: int | None = None,
+    stop: threading.Event | None = None,
 ) -> DeliverySummary:
     """Send every outbox message due at ``now`` through its channel, exactly once.
 
@@ -301,6 +305,6 @@ def deliver(
     """
     worker = Worker(store, settings, now, adapters)
     try:
-        return worker.run(limit)
+        return worker.run(limit, stop)
     finally:
         worker.close()

@@ -1,0 +1,89 @@
+"""The scheduler of ``animato serve``: a tick every N minutes and delivery in between, in one
+background thread with its own store connection, stopped gracefully (the tick or the message in
+hand is finished first).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from animato.delivery.worker import deliver
+from animato.engine import Engine
+from animato.settings import Settings
+from animato.store.store import Store
+
+log = logging.getLogger("animato.scheduler")
+
+
+@dataclass
+class Status:
+    """What the scheduler did last (shown by ``/health``)."""
+
+    last_tick: datetime | None = None
+    last_delivery: datetime | None = None
+    delivered: dict[str, dict[str, int]] = field(default_factory=dict)
+    error: str = ""
+
+
+class Scheduler:
+    """Runs ``tick(now)`` every ``tick_every`` seconds and delivery every ``deliver_every``."""
+
+    def __init__(
+        self, store: Store, settings: Settings, tick_every: float, deliver_every: float
+    ) -> None:
+        self.store, self.settings = store, settings
+        self.tick_every, self.deliver_every = tick_every, deliver_every
+        self.status = Status()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="animato-scheduler", daemon=True)
+
+    def start(self) -> None:
+        """Start the background thread (nothing to do when both periods are 0)."""
+        if self.tick_every > 0 or self.deliver_every > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the thread to stop and wait until it has."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        next_tick = next_delivery = time.monotonic()
+        while not self._stop.is_set():
+            moment = time.monotonic()
+            if self.tick_every > 0 and moment >= next_tick:
+                self._guard(self.tick)
+                next_tick = moment + self.tick_every
+            if self.deliver_every > 0 and moment >= next_delivery and not self._stop.is_set():
+                self._guard(self.deliver)
+                next_delivery = moment + self.deliver_every
+            wake = min(t for t, e in ((next_tick, self.tick_every),
+                                      (next_delivery, self.deliver_every)) if e > 0)  # fmt: skip
+            self._stop.wait(max(0.0, wake - time.monotonic()))
+
+    def _guard(self, action: Any) -> None:
+        try:
+            action()
+            self.status.error = ""
+        except Exception as exc:  # keep serving; the next period tries again
+            log.exception("scheduler: %s failed", action.__name__)
+            self.status.error = f"{action.__name__}: {exc}"
+
+    def tick(self) -> None:
+        """One tick at the current time."""
+        now = datetime.now(UTC).replace(tzinfo=None)
+        Engine(self.store).tick(now)
+        self.status.last_tick = now
+
+    def deliver(self) -> None:
+        """Deliver what is due now."""
+        now = datetime.now(UTC).replace(tzinfo=None)
+        summary = deliver(self.store, self.settings, now, stop=self._stop)
+        self.status.last_delivery = now
+        self.status.delivered = {k: dict(v) for k, v in summary.counts.items()}
