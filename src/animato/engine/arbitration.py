@@ -253,27 +253,44 @@ def _decide_one(
 def _refusal(
     channel: str, send_at: datetime, taken: list[tuple[datetime, str]], rules: Rules
 ) -> str | None:
-    """The first rule that a message on ``channel`` at ``send_at`` would break, if any."""
+    """The first rule that a message on ``channel`` at ``send_at`` would break, if any.
+
+    ``taken`` is sorted by time.
+    """
     gap = rules.min_gap
     if gap:
         lo = bisect.bisect_right(taken, (send_at - gap, "~"))
         if lo < len(taken) and taken[lo][0] < send_at + gap:
             return "min_gap"
+    everything: list[datetime] | None = None
     for cap in rules.caps:
-        times = [t for t, c in taken if cap.channel in ("all", c)]
-        if _fullest(times, send_at, cap.window) + 1 > cap.limit:
+        if len(taken) < cap.limit:  # fewer messages than the cap allows, in any window
+            continue
+        if cap.channel == "all":
+            everything = everything if everything is not None else [t for t, _ in taken]
+            times = everything
+        else:
+            times = [t for t, c in taken if c == cap.channel]
+        if len(times) >= cap.limit and _fullest(times, send_at, cap.window) + 1 > cap.limit:
             return cap.reason
     return None
 
 
 def _fullest(times: list[datetime], new: datetime, window: timedelta) -> int:
-    """The most of ``times`` in one window ``(end - window, end]`` that also holds ``new``.
+    """The most of ``times`` (sorted) in one window ``(end - window, end]`` that also holds
+    ``new``.
 
     Such windows end in ``[new, new + window)``; their count only rises at a message's own time,
     so the windows ending at ``new`` and at each message in ``(new, new + window)`` are enough.
     """
-    ends = [new, *(t for t in times if new < t < new + window)]
-    return max(sum(1 for t in times if end - window < t <= end) for end in ends)
+    first = bisect.bisect_right(times, new)
+    best = first - bisect.bisect_right(times, new - window)
+    for i in range(first, bisect.bisect_left(times, new + window)):
+        best = max(
+            best,
+            bisect.bisect_right(times, times[i]) - bisect.bisect_right(times, times[i] - window),
+        )
+    return best
 
 
 def opening(moment: datetime, spec: Capacity, zone: str) -> datetime:

@@ -9,6 +9,7 @@ it falls on Pentecost.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -103,6 +104,7 @@ LABELS_FR = {
 }
 
 
+@functools.cache
 def season(name: str, year: int) -> Period:
     """First and last day of a named season in a year; ``KeyError`` for an unknown name."""
     return SEASONS[name](year)
