@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -188,6 +190,9 @@ def deliver(
     now: datetime = typer.Option(None, help="Send what is due by then (ISO, UTC); default: now."),
     store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
     limit: int = typer.Option(None, min=1, help="Send at most this many messages."),
+    sink: Path = typer.Option(
+        None, help="Send email to a local SMTP sink that keeps each one as a .eml file here."
+    ),
 ) -> None:
     """Send the outbox messages due by --now through their channels, each exactly once.
 
@@ -203,8 +208,16 @@ def deliver(
     plan = _load_or_exit(plan_dir)
     store = Store(plan, store_path or default_path(plan_dir))
     moment = now or datetime.now(UTC).replace(tzinfo=None)
+    settings = Settings.from_env()
     try:
-        summary = send(store, Settings.from_env(), moment, limit=limit)
+        with ExitStack() as stack:
+            if sink is not None:
+                from animato.delivery.sink import smtp_sink
+
+                port = stack.enter_context(smtp_sink(sink))
+                settings = replace(settings, smtp_host="127.0.0.1", smtp_port=port,
+                                   smtp_security="none", smtp_user="")  # fmt: skip
+            summary = send(store, settings, moment, limit=limit)
     except AnimatoError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
@@ -212,6 +225,8 @@ def deliver(
         store.close()
     for line in summary.lines() or ["nothing to deliver"]:
         out.print(line)
+    if sink is not None:
+        out.print(f"Emails kept in [bold]{sink}[/] (.eml files: open them with a mail client)")
 
 
 @app.command()
