@@ -26,11 +26,16 @@ demo: $(STAMP)
 	done
 	$(BIN)/animato run examples/retail --store $(DEMO_STORE) \
 	  --now 2026-01-01T23:00 --until 2026-01-31T23:00
+	rm -rf build/mail $(DEMO_STORE).files
+	$(BIN)/animato deliver examples/retail --store $(DEMO_STORE) --now 2026-01-02T00:00 \
+	  --sink build/mail
 	$(BIN)/animato simulate examples/retail --store $(DEMO_STORE) --out build/simulation \
 	  --from 2025-11-30T23:00 --to 2025-12-31T23:00
 	@echo ""
 	@echo "Scenario sheets: build/sheet/index.html. Store: $(DEMO_STORE)."
 	@echo "Simulation of December 2025: build/simulation/report.html."
+	@echo "First day delivered: emails in build/mail/ (.eml), call lists and postal files in"
+	@echo "$(DEMO_STORE).files/; their links work while 'animato serve examples/retail --store $(DEMO_STORE)' runs."
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench

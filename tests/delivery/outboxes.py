@@ -103,6 +103,7 @@ class Inbox:
     """What the SMTP server received, and how it answers some recipients."""
 
     messages: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)  # recipient → SMTP reply
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -119,6 +120,7 @@ class Inbox:
         assert isinstance(parsed, EmailMessage)
         with self.lock:
             self.messages.append(parsed)
+            self.raw.append(envelope.original_content or b"")
         return "250 queued as " + str(len(self.messages))
 
     def ids(self) -> Counter[str]:

@@ -153,4 +153,5 @@ def test_dkim_signature_verifies(tmp_path: Path, smtp: tuple[Controller, Inbox])
     [mail] = inbox.messages
     record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
     assert mail["DKIM-Signature"] is not None
-    assert dkim.verify(mail.as_bytes(), dnsfunc=lambda name, timeout=5: record)
+    [raw] = inbox.raw
+    assert dkim.verify(raw, dnsfunc=lambda name, timeout=5: record)

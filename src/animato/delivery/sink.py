@@ -9,11 +9,12 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+_MESSAGE_ID = re.compile(rb"(?im)^Message-ID:\s*<?([^>\r\n]+)")
 
 
 class _Keep:
@@ -26,8 +27,9 @@ class _Keep:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         data: bytes = envelope.original_content or b""
-        header = message_from_bytes(data, policy=policy.default)["Message-ID"] or ""
-        name = re.sub(r"[^A-Za-z0-9]+", "", str(header).split("@")[0])[:40] or "message"
+        found = _MESSAGE_ID.search(data.split(b"\r\n\r\n", 1)[0])
+        header = found.group(1).decode("ascii", "replace") if found else ""
+        name = re.sub(r"[^A-Za-z0-9]+", "", header.split("@")[0])[:40] or "message"
         with self.lock:
             self.count += 1
             number = self.count

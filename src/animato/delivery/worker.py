@@ -133,6 +133,7 @@ class Worker:
                 break
             tried.update(r["message_id"] for r in rows)
             self.batch(rows)
+            self.ledger.fold()
             if left is not None:
                 left -= len(rows)
         return self.summary
@@ -157,6 +158,7 @@ class Worker:
                     self.ledger.attempt(row, adapter.provider, "unknown", self.now, why)
                 else:
                     self.final(adapter, row, Final("in_doubt", "handed off, no answer (crash)"))
+        self.ledger.fold()
 
     def batch(self, rows: list[dict[str, Any]]) -> None:
         """Check, claim and send one batch of due rows."""
@@ -285,9 +287,10 @@ class Worker:
         )
 
     def close(self) -> None:
-        """Close every adapter."""
+        """Close every adapter, and fold the ledger's journal into the store."""
         for adapter in self.adapters.values():
             adapter.close()
+        self.ledger.close()
 
 
 def deliver(
