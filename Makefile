@@ -26,8 +26,8 @@ demo: $(STAMP)
 	done
 	$(BIN)/animato run examples/retail --store $(DEMO_STORE) \
 	  --now 2026-01-01T23:00 --until 2026-01-31T23:00
-	rm -rf build/mail $(DEMO_STORE).files
-	$(BIN)/animato deliver examples/retail --store $(DEMO_STORE) --now 2026-01-02T00:00 \
+	rm -rf build/mail $(DEMO_STORE).files $(DEMO_STORE).delivery.log
+	$(BIN)/animato deliver examples/retail --store $(DEMO_STORE) --now 2026-01-03T00:00 \
 	  --sink build/mail
 	$(BIN)/animato simulate examples/retail --store $(DEMO_STORE) --out build/simulation \
 	  --from 2025-11-30T23:00 --to 2025-12-31T23:00
