@@ -106,6 +106,10 @@ class Rules:
     blackouts: list[Blackout] = field(default_factory=list)
     quiet: QuietHours | None = None
     capacity: dict[str, Capacity] = field(default_factory=dict)
+    # which blackout covers a (local day, kind, action, program): the same for a whole campaign
+    covered: dict[tuple[date, str, str, str], Blackout | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def gaps(self) -> list[timedelta]:
@@ -364,14 +368,21 @@ def covering(rules: Rules, candidate: Candidate, send_at: datetime) -> Blackout 
     """The first blackout whose dates hold ``send_at`` (plan's local day) and whose scope covers
     the candidate.
     """
+    if not rules.blackouts:
+        return None
     day = _local(send_at, rules.timezone).date()
-    for blackout in rules.blackouts:
-        if not _in_scope(blackout, candidate):
-            continue
-        first, last = _dates(blackout, day.year)
-        if first <= day <= last:
-            return blackout
-    return None
+    key = (day, candidate.kind, candidate.action_id, candidate.program_id)
+    if key not in rules.covered:
+        rules.covered[key] = next(
+            (
+                b
+                for b in rules.blackouts
+                if _in_scope(b, candidate)
+                and _dates(b, day.year)[0] <= day <= _dates(b, day.year)[1]
+            ),
+            None,
+        )
+    return rules.covered[key]
 
 
 def blackout_end(rules: Rules, blackout: Blackout, send_at: datetime) -> datetime:
@@ -403,21 +414,31 @@ def quiet_hours_end(moment: datetime, quiet: QuietHours | None, zone: str) -> da
     """``moment`` (naive UTC), or the first local time after it outside the quiet hours."""
     if quiet is None:
         return moment
+    return _quiet_end(moment, zone, quiet.start, quiet.end, _weekdays(tuple(quiet.days)))
+
+
+@functools.cache
+def _weekdays(names: tuple[str, ...]) -> frozenset[int]:
+    return frozenset(WEEKDAYS.index(d) for d in names)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _quiet_end(
+    moment: datetime, zone: str, start: time, end: time, days: frozenset[int]
+) -> datetime:
     local = _local(moment, zone)
-    days = {WEEKDAYS.index(d) for d in quiet.days}
     for _ in range(16):
         if local.weekday() in days:
             local = _at(local.date() + timedelta(days=1), time(0), zone)
-        elif _quiet_time(local.time(), quiet):
-            end = _at(local.date(), quiet.end, zone)
-            local = end if end > local else _at(local.date() + timedelta(days=1), quiet.end, zone)
+        elif _quiet_time(local.time(), start, end):
+            until = _at(local.date(), end, zone)
+            local = until if until > local else _at(local.date() + timedelta(days=1), end, zone)
         else:
             return local.astimezone(_UTC).replace(tzinfo=None)
     raise ValueError("quiet hours leave no time to send")  # every day is quiet
 
 
-def _quiet_time(moment: time, quiet: QuietHours) -> bool:
-    start, end = quiet.start, quiet.end
+def _quiet_time(moment: time, start: time, end: time) -> bool:
     if start == end:
         return False
     if start < end:
@@ -425,7 +446,9 @@ def _quiet_time(moment: time, quiet: QuietHours) -> bool:
     return moment >= start or moment < end
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _local(moment: datetime, zone: str) -> datetime:
+    # a campaign's messages share their send time: most conversions are already known
     return moment.replace(tzinfo=_UTC).astimezone(ZoneInfo(zone))
 
 

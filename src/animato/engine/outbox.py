@@ -79,6 +79,9 @@ def arbitrate(
     if rules.capacity:  # a channel's capacity goes by priority across all customers: one batch
         limited = cands.filter(cands.channel.isin(list(rules.capacity))).customer_id
         bucket = ibis.cases((cands.customer_id.isin(limited), 0), else_=bucket)
+    # Batches hold different customers (capacity aside, counted in memory): what one batch
+    # writes does not change another's decisions, so their rows are appended once, at the end.
+    written: dict[str, list[pa.Table]] = {"decisions": [], "outbox": []}
     for i in range(batches if total else 0):
         rows = cands.filter(bucket == i).to_pyarrow().to_pylist()
         decisions: list[Decision] = []
@@ -89,7 +92,7 @@ def arbitrate(
             else:
                 live.append(_candidate(row, meta[row["action_id"]]))
         decisions += decide(live, _scheduled(store, live), rules, now, booked)
-        failed = _write(store, rows, decisions, now, tick_id, i, rendering)
+        failed = _write(store, rows, decisions, now, tick_id, i, rendering, written)
         by_id = {row["message_id"]: row["action_id"] for row in rows}
         for decision in decisions:
             mine = counts.setdefault(by_id[decision.message_id], {})
@@ -97,6 +100,9 @@ def arbitrate(
         for message_id in failed:
             mine = counts[by_id[message_id]]
             mine["failed:template"] = mine.get("failed:template", 0) + 1
+    for name, parts in written.items():
+        if parts:
+            store.append(name, pa.concat_tables(parts), unique=True)
     return counts
 
 
@@ -191,10 +197,11 @@ def _write(
     now: datetime,
     tick_id: str,
     batch: int,
-    rendering: bool = True,
+    rendering: bool,
+    written: dict[str, list[pa.Table]],
 ) -> list[str]:
-    """Append the decisions and the accepted messages, rendered; return the messages whose
-    template failed (they stay in the outbox with their error, and are not sent).
+    """Add the decisions and the accepted messages, rendered, to ``written``; return the
+    messages whose template failed (they stay in the outbox with their error, and are not sent).
 
     Email bodies go to ``<tick>-<batch>.parquet`` in the store's content folder (the outbox row
     names the file); a tick that fails leaves at most files that no row names.
@@ -236,7 +243,7 @@ def _write(
                     "enrolment_id": row["enrolment_id"],
                 }
             )
-    store.append("decisions", _table(log, store, "decisions"), unique=True)
+    written["decisions"].append(_table(log, store, "decisions"))
     if not out:
         return []
     bodies: list[dict[str, Any]] = []
@@ -249,7 +256,7 @@ def _write(
             message.update(html=None, text=None, content=name)
     if bodies:
         pq.write_table(pa.Table.from_pylist(bodies), store.content_dir / name, compression="zstd")
-    store.append("outbox", _table(out, store, "outbox"), unique=True)
+    written["outbox"].append(_table(out, store, "outbox"))
     return [m["message_id"] for m in out if m["error"]]
 
 
