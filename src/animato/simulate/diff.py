@@ -192,7 +192,6 @@ def write(result: Diff, folder: Path) -> Path:
         table_html(
             ["action", "old decision", "new decision", "messages"],
             [[r["action_id"], r["old_decision"], r["new_decision"], r["messages"]] for r in flips],
-            3,
         )
         if flips
         else '<p class="note">No decision changes.</p>',

@@ -28,7 +28,7 @@ p.lead{color:#4b5563;margin:0 0 16px}
 figure{background:#fff;border:1px solid #e5e7eb;border-radius:8px;margin:12px 0;padding:8px}
 table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
 th,td{border-bottom:1px solid #e5e7eb;padding:4px 8px;text-align:right}
-th:first-child,td:first-child,.t{text-align:left}th{background:#f1f5f9}
+.t{text-align:left}th{background:#f1f5f9}
 .note{color:#6b7280;font-size:13px}
 """
 
@@ -94,18 +94,18 @@ def _at_cap(pressure: pa.Table, cap: int | None) -> float | None:
     return at / total if total else 0.0
 
 
-def table_html(head: list[str], rows: list[list[object]], text_columns: int = 1) -> str:
-    """An HTML table; the first ``text_columns`` columns hold text (left-aligned)."""
+def table_html(head: list[str], rows: list[list[object]]) -> str:
+    """An HTML table; columns that hold text are left-aligned, numbers right-aligned."""
+    text = [any(isinstance(row[i], str) for row in rows) for i in range(len(head))]
     cells = "".join(
-        f"<th{' class=t' if i < text_columns else ''}>{escape(h)}</th>" for i, h in enumerate(head)
+        f"<th{' class=t' if text[i] else ''}>{escape(h)}</th>" for i, h in enumerate(head)
     )
     lines = []
     for row in rows:
         tds = []
         for i, value in enumerate(row):
-            cls = ' class="t"' if i < text_columns else ""
             shown = f"{value:,}" if isinstance(value, int) else str("—" if value is None else value)
-            tds.append(f"<td{cls}>{escape(shown)}</td>")
+            tds.append(f"<td{' class=t' if text[i] else ''}>{escape(shown)}</td>")
         lines.append(f"<tr>{''.join(tds)}</tr>")
     return f"<table><thead><tr>{cells}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
 
@@ -139,7 +139,7 @@ def _volume_section(f: Figures, names: dict[str, str]) -> list[str]:
     return [
         "<h2>Volumes</h2>",
         f"<figure>{chart}</figure>",
-        table_html(["action", "kind", "program", "messages", *channels], rows, 3),
+        table_html(["action", "kind", "program", "messages", *channels], rows),
     ]
 
 
@@ -167,18 +167,34 @@ def _pressure_section(f: Figures) -> list[str]:
     return out
 
 
+OUTCOMES = ("accepted", "combined", "postponed", "dropped", "withheld", "skipped", "failed")
+
+
 def _decision_section(f: Figures, names: dict[str, str]) -> list[str]:
     rows = f.tables["decisions"].to_pylist()
-    reasons = sorted({r["decision"] for r in rows}, key=lambda d: (d != "accepted", d))
-    grid: dict[str, dict[str, int]] = defaultdict(dict)
+    grid: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(OUTCOMES, 0))
+    reasons: dict[str, dict[str, int]] = defaultdict(dict)
     for r in rows:
-        grid[r["action_id"]][r["decision"]] = r["messages"]
-    lines = [[names.get(a, a), *(grid[a].get(d, 0) for d in reasons)] for a in sorted(grid)]
+        family = r["decision"].split(":")[0]
+        grid[r["action_id"]][family] = grid[r["action_id"]].get(family, 0) + r["messages"]
+        if ":" in r["decision"]:
+            reasons[r["action_id"]][r["decision"]] = r["messages"]
+    lines = []
+    for action in sorted(grid, key=lambda a: -sum(grid[a].values())):
+        top = sorted(reasons[action].items(), key=lambda p: (-p[1], p[0]))[:3]
+        lines.append(
+            [
+                names.get(action, action),
+                *(grid[action][o] for o in OUTCOMES),
+                ", ".join(f"{reason} {n:,}" for reason, n in top),
+            ]
+        )
     return [
         "<h2>Decisions by reason</h2>",
-        '<p class="note">Messages per action and decision; a message postponed then sent counts '
-        "under both.</p>",
-        table_html(["action", *reasons], lines),
+        '<p class="note">Messages per action and outcome, and the reasons that held most back '
+        "(every reason in tables/decisions.csv); a message postponed then sent counts under both."
+        "</p>",
+        table_html(["action", *OUTCOMES, "main reasons"], lines),
     ]
 
 
@@ -197,7 +213,7 @@ def _collision_section(f: Figures, names: dict[str, str]) -> list[str]:
         "<h2>Collisions</h2>",
         '<p class="note">Actions that wanted the same customer on the same day, and how often '
         "both messages went out anyway.</p>",
-        table_html(["action", "with", "customer-days", "both sent"], lines, 2)
+        table_html(["action", "with", "customer-days", "both sent"], lines)
         if lines
         else '<p class="note">No two actions met the same customer on the same day.</p>',
     ]
@@ -207,11 +223,11 @@ def _matrix_section(f: Figures, names: dict[str, str]) -> list[str]:
     rows = f.tables["matrix"].to_pylist()
     lines = [
         [
-            r["rank"],
             names.get(r["action_id"], r["action_id"]),
             r["kind"],
-            r["score"],
             r["target"] or "everyone",
+            r["rank"],
+            r["score"],
             r["target_size"],
             r["entries_per_month"],
             r["customers_reached"],
@@ -225,17 +241,16 @@ def _matrix_section(f: Figures, names: dict[str, str]) -> list[str]:
         "customers who would have received a message.</p>",
         table_html(
             [
-                "rank",
                 "action",
                 "kind",
-                "score",
                 "target",
+                "rank",
+                "score",
                 "target size",
                 "entries / month",
                 "reached",
             ],
             lines,
-            0,
         ),  # fmt: skip
     ]
 
@@ -262,5 +277,5 @@ def _engagement_section(f: Figures) -> list[str]:
         f'<p class="note">Steps whose condition reads opens or clicks used the engagement '
         "tracking recorded where there was some, and the plan's assumption otherwise "
         f"({told}).</p>",
-        table_html(["scenario", "steps", "earlier messages", "recorded", "assumed"], lines, 2),
+        table_html(["scenario", "steps", "earlier messages", "recorded", "assumed"], lines),
     ]
