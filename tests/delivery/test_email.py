@@ -155,3 +155,60 @@ def test_dkim_signature_verifies(tmp_path: Path, smtp: tuple[Controller, Inbox])
     assert mail["DKIM-Signature"] is not None
     [raw] = inbox.raw
     assert dkim.verify(raw, dnsfunc=lambda name, timeout=5: record)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+# aiosmtpd only knows STARTTLS sessions as TLS: on an implicit-TLS port it must be told so
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_tls_and_login(tmp_path: Path, security: str) -> None:
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from tests.delivery.outboxes import free_port
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    def authenticator(server: object, session: object, envelope: object, mechanism: str,
+                      data: object) -> AuthResult:  # fmt: skip
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"u", b"pw")
+        return AuthResult(success=ok)
+
+    inbox = Inbox()
+    port = free_port()
+    options: dict[str, object] = {"authenticator": authenticator, "auth_required": True}
+    if security == "starttls":
+        options |= {"tls_context": context, "require_starttls": True}
+    else:
+        options |= {"ssl_context": context, "auth_require_tls": False}
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    try:
+        store = make_store(tmp_path / "plan", 2)
+        base = Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_security=security,
+                        smtp_ca_file=str(cert), smtp_user="u", smtp_timeout=1)  # fmt: skip
+        wrong = deliver(store, Settings(**{**vars(base), "smtp_password": "bad"}), AFTER)
+        assert wrong.counts["email"] == {"retry": 2} and inbox.messages == []
+        later = AFTER.replace(hour=13)
+        right = deliver(store, Settings(**{**vars(base), "smtp_password": "pw"}), later)
+        assert right.counts["email"] == {"sent": 2} and len(inbox.messages) == 2
+    finally:
+        controller.stop()
+
+
+def test_the_rate_limit_spaces_messages(tmp_path: Path, smtp: tuple[Controller, Inbox]) -> None:
+    import time
+
+    controller, inbox = smtp
+    store = make_store(tmp_path / "plan", 4)
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=controller.port, smtp_rate=20)
+    start = time.monotonic()
+    assert deliver(store, settings, AFTER).counts["email"] == {"sent": 4}
+    assert time.monotonic() - start >= 0.15  # 4 messages at 20/s: 3 gaps of 50 ms

@@ -75,7 +75,7 @@ class Smtp(Adapter):
         if self._conn is not None:
             return self._conn
         s = self.settings
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=s.smtp_ca_file or None)
         conn: smtplib.SMTP
         if s.smtp_security == "tls":
             conn = smtplib.SMTP_SSL(
