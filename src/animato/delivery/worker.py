@@ -120,18 +120,22 @@ class Worker:
         batch until ``stop`` is set.
         """
         self.settle()
-        tried: set[str] = set()
+        # a message sent in a batch is final (or waits for a retry) once the batch is folded; one
+        # that comes back due anyway (an adapter that did not answer) is not tried again
+        stuck: set[str] = set()
+        last: set[str] = set()
         left = limit
         while (left is None or left > 0) and not (stop is not None and stop.is_set()):
             size = BATCH if left is None else min(BATCH, left)
-            rows = [
-                r
-                for r in self.ledger.due(self.now, sorted(self.adapters), size + len(tried))
-                if r["message_id"] not in tried
-            ][:size]
+            rows: list[dict[str, Any]] = []
+            for row in self.ledger.due(self.now, sorted(self.adapters), size + len(stuck | last)):
+                if row["message_id"] in stuck or row["message_id"] in last:
+                    stuck.add(row["message_id"])
+                elif len(rows) < size:
+                    rows.append(row)
             if not rows:
                 break
-            tried.update(r["message_id"] for r in rows)
+            last = {r["message_id"] for r in rows}
             self.batch(rows)
             self.ledger.fold()
             if left is not None:
