@@ -173,6 +173,9 @@ def simulate(
         except AnimatoError as exc:
             err.print(f"[red]error:[/] {exc}")
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:  # the tick under way rolled back; those before it are kept
+            err.print("[yellow]interrupted[/]: run the same command again to resume.")
+            raise typer.Exit(130) from None
     if result.replay.resumed:
         out.print(f"Resumed: {result.replay.resumed} tick(s) were already done.")
     if result.replay.result.ran:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from animato import load_plan
@@ -115,3 +120,37 @@ def test_the_source_store_is_left_alone(tmp_path: Path) -> None:
     store = Store(plan, source)
     assert (store.count("ticks"), store.count("outbox"), store.count("events")) == (0, 0, 2)
     store.close()
+
+
+def test_a_simulation_stopped_by_ctrl_c_resumes_with_the_same_figures(
+    tmp_path: Path, simulated: Simulation
+) -> None:
+    plan_dir, source = write_history(tmp_path)
+    out = tmp_path / "out"
+    command = [
+        sys.executable, "-m", "animato", "simulate", str(plan_dir), "--store", str(source),
+        "--out", str(out), "--from", "2027-03-01", "--to", "2027-03-08", "--step", "3h",
+    ]  # fmt: skip
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (out / "store.duckdb").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)  # some ticks done, the run still going (56 of them)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130, stderr
+    assert "interrupted: run the same command again to resume." in stderr
+    again = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
+    resumed = int(again.stdout.split("Resumed: ")[1].split(" tick")[0])
+    assert 0 < resumed < 56
+    whole = simulate(
+        load_plan(plan_dir), source, tmp_path / "whole", START, END, (END - START) / 56
+    )
+    store_of = {"resumed": out, "whole": tmp_path / "whole"}
+    rows = {}
+    for name, folder in store_of.items():
+        con = duckdb.connect(str(folder / "store.duckdb"), read_only=True)
+        rows[name] = con.sql("SELECT * FROM decisions ORDER BY ALL").fetchall()
+        con.close()
+    assert rows["resumed"] == rows["whole"] and rows["whole"]
+    assert whole.replay.result.ticks == 56
