@@ -86,9 +86,14 @@ def test_oversized_payloads_are_a_413_and_store_nothing(served: Served) -> None:
     assert events(served) == []
 
 
-def test_an_unknown_kind_is_a_422(served: Served) -> None:
+def test_an_unknown_kind_or_a_single_record_without_the_required_columns_is_a_422(
+    served: Served,
+) -> None:
     answer = served.client.post("/v1/orders", json=[], headers=served.auth())
     assert answer.status_code == 422
+    answer = served.client.post("/v1/events", json={"foo": 1}, headers=served.auth())
+    assert answer.status_code == 422 and "rejected" in answer.json()["detail"]
+    assert events(served) == []
 
 
 def test_a_stop_reply_unsubscribes_the_number_from_sms(served: Served) -> None:

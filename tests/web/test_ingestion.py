@@ -31,3 +31,17 @@ def test_batches_queued_together_are_ingested_at_once_and_answered_apart(tmp_pat
     assert store.count("events") - before == 5
     assert not list((tmp_path / "store.duckdb.api").iterdir())  # no file left behind
     store.close()
+
+
+def test_records_without_the_required_columns_are_rejected_one_by_one(tmp_path: Path) -> None:
+    store = make_store(tmp_path / "plan", 1, location=str(tmp_path / "store.duckdb"))
+    batcher = Batcher(store)
+    batcher.start()
+    alone = batcher.submit("events", [{"foo": 1}]).result(timeout=60)
+    assert (alone.accepted, [r["index"] for r in alone.rejected]) == (0, [0])
+    good = batcher.submit("events", [GOOD])
+    bad = batcher.submit("events", [{"foo": 1}])  # no customer_id, type nor time at all
+    assert good.result(timeout=60).accepted == 1
+    assert bad.result(timeout=60).rejected == alone.rejected
+    batcher.stop()
+    store.close()

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from animato.errors import StoreError
 from animato.web.service import Service
 
 MAX_BYTES = 10_000_000
@@ -113,7 +114,10 @@ def router(service: Service) -> APIRouter:
             raise HTTPException(413, f"over {MAX_RECORDS} records in one batch")
         if not records:
             return IngestAnswer(received=0, accepted=0, rejected=[])
-        done = await asyncio.wrap_future(service.batcher.submit(kind, records))
+        try:
+            done = await asyncio.wrap_future(service.batcher.submit(kind, records))
+        except StoreError as exc:  # e.g. no record has a column the kind requires
+            raise HTTPException(422, str(exc)) from None
         rejected = [Rejected(**r) for r in done.rejected]
         if single and rejected:
             raise HTTPException(422, f"rejected: {rejected[0].reason}")

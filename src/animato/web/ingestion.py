@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from animato.store.ingest import Kind, ingest
+from animato.store.ingest import REQUIRED_COLUMNS, Kind, ingest
 from animato.store.quarantine import quarantine_path
 from animato.store.store import Store
 
@@ -108,16 +108,24 @@ class Batcher:
     def _ingest(self, kind: Kind, group: list[_Job]) -> None:
         path = self.folder / f"{kind}-{uuid.uuid4().hex}.jsonl"
         try:
+            # the columns a kind requires are there even if no record has them: such records
+            # are then rejected one by one (as missing), like any other bad record
+            needed: dict[str, Any] | None = dict.fromkeys(REQUIRED_COLUMNS[kind])
             with path.open("w", encoding="utf-8") as file:
                 for job in group:
                     for record in job.records:
+                        if needed is not None and isinstance(record, dict):
+                            record, needed = {**needed, **record}, None
                         file.write(json.dumps(record, ensure_ascii=False, default=str))
                         file.write("\n")
             summary = ingest(self.store, kind, path)
             reasons = _rejected(summary.quarantine_file)
-        except Exception as exc:  # the whole group failed (a store error): each request says so
-            for job in group:
-                job.future.set_exception(exc)
+        except Exception as exc:  # e.g. no record has a required column: the group is refused
+            if len(group) > 1:  # one request's mistake must not fail the others: each alone
+                for job in group:
+                    self._ingest(kind, [job])
+            else:
+                group[0].future.set_exception(exc)
             return
         finally:
             path.unlink(missing_ok=True)
