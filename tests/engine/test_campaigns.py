@@ -131,3 +131,17 @@ def test_a_campaign_writes_one_message_per_targeted_customer(tmp_path: Path) -> 
     assert {m["customer_id"] for m in rows(store, "outbox")} == {"big", "sms"}
     engine.tick(datetime(2027, 3, 4, 12))
     assert store.count("messages") == 3  # the next Wednesday is next week
+
+
+def test_a_campaign_skips_customers_created_after_its_moment(tmp_path: Path) -> None:
+    text = PLAN.replace("    scenarios:\n", CAMPAIGNS + "    scenarios:\n", 1)
+    store = make_store(tmp_path / "plan", text)
+    customers(
+        store,
+        {"customer_id": "big", "first_name": "Anne", "created_at": datetime(2026, 1, 1)},
+        {"customer_id": "later", "first_name": "Léa", "created_at": datetime(2027, 3, 5)},
+    )
+    for who in ("big", "later"):
+        event(store, f"p-{who}", who, "purchase", datetime(2027, 2, 1), amount=150.0)
+    Engine(store).tick(datetime(2027, 3, 3, 12), since=datetime(2027, 3, 3))  # a Wednesday
+    assert {m["customer_id"] for m in rows(store, "messages")} == {"big"}

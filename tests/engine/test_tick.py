@@ -204,6 +204,24 @@ def test_birthdays_with_holdout_and_leap_day(store: Store) -> None:
     )
 
 
+def test_nobody_is_contacted_before_being_created(store: Store) -> None:
+    born = date(1990, 3, 1)
+    customers(
+        store,
+        {"customer_id": "old", "birth_date": born, "created_at": datetime(2020, 1, 1)},
+        {"customer_id": "unknown", "birth_date": born},  # no creation time: always there
+        {"customer_id": "new", "birth_date": born, "created_at": datetime(2027, 3, 2)},
+    )
+    engine = Engine(store)
+    engine.tick(datetime(2027, 3, 1, 12), since=datetime(2027, 2, 28, 12))
+    fired = {e["customer_id"] for e in rows(store, "enrolments", scenario_id="anniv")}
+    assert fired == {"old", "unknown"}  # 'new' is created the next day
+    # a year later, 'new' exists: its birthday counts
+    engine.tick(datetime(2028, 3, 1, 12), since=datetime(2028, 2, 29, 12))
+    fired = {e["customer_id"] for e in rows(store, "enrolments", scenario_id="anniv")}
+    assert "new" in fired
+
+
 def test_anniversary_years_and_late_within(store: Store) -> None:
     customers(
         store,

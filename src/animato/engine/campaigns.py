@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import ibis
 import ibis.expr.types as ir
 
-from animato.engine.clock import Interval
+from animato.engine.clock import Interval, existing
 from animato.engine.compile import Compiler
 from animato.engine.ids import in_control_expr, row_id_expr, unit_hash_expr
 from animato.engine.journeys import Contacts, reach
@@ -132,7 +132,7 @@ def _messages(
     texts = [target_condition(plan, campaign.target), campaign.when]
     exclusions = [rule.when for rule in rules.values() if campaign.id not in rule.except_]
     needed = set().union(*(compiler.aggregates(t) for t in [*texts, *exclusions]))
-    context = store.table("customers")
+    context = existing(store.table("customers"), interval.end)
     aggs = current.aggregates(needed)
     if aggs is not None:
         context = context.left_join(aggs, "customer_id").drop("customer_id_right")

@@ -1,4 +1,4 @@
-"""The tick interval and local calendar days in the plan's time zone."""
+"""The tick interval, local calendar days in the plan's time zone, and who exists when."""
 
 from __future__ import annotations
 
@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import ibis.expr.types as ir
+
 from animato.plan.durations import Duration
+
+
+def existing(customers: ir.Table, now: datetime) -> ir.Table:
+    """The customers who exist at ``now``: created by then, or of unknown creation time.
+
+    A replay over history must not greet, wish a birthday to or mail a campaign to a customer
+    before the customer was created.
+    """
+    return customers.filter(customers.created_at.isnull() | (customers.created_at <= now))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from animato.engine.clock import Interval
+from animato.engine.clock import Interval, existing
 from animato.engine.compile import Compiler
 from animato.engine.ids import row_id_expr
 from animato.engine.state import State
@@ -33,7 +33,7 @@ def changes(
 ) -> dict[str, ir.Table]:
     """Log membership changes of watched segments; return the changes (not the baselines)."""
     out: dict[str, ir.Table] = {}
-    customers = store.table("customers")
+    customers = existing(store.table("customers"), interval.end)
     for name in watched(store):
         condition = f"segment('{name}')"
         table = customers

@@ -15,7 +15,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from animato.engine import campaigns, entry, journeys, outbox, segments, state, triggers
-from animato.engine.clock import Interval
+from animato.engine.clock import Interval, existing
 from animato.engine.compile import Compiler
 from animato.engine.engagement import Assumption
 from animato.engine.ids import row_id
@@ -94,7 +94,7 @@ class Engine:
         compiler = Compiler(self.plan, now)
         store = self.store
         with store.transaction():
-            customers = store.table("customers")
+            customers = existing(store.table("customers"), now)
             events = store.table("events")
             current = state.refresh(store, compiler, now)
             moved = segments.changes(store, current, interval, compiler, tick_id)
