@@ -66,7 +66,7 @@ def render(plan: Plan, f: Figures) -> str:
     body = [
         f"<h1>Simulation: {escape(plan.name)}</h1>",
         f'<p class="lead">{escape(period)}. The production tick replayed over the history, '
-        "nothing delivered.</p>",
+        "messages neither rendered nor delivered.</p>",
         '<div class="cards">'
         + "".join(f'<div class="card"><b>{v}</b><span>{escape(k)}</span></div>' for v, k in cards)
         + "</div>",
