@@ -12,12 +12,14 @@ TRACKER = Tracker(Signer("k"), "https://t.example/", "https://shop.example/")
 def test_email_links_become_click_redirects_that_resolve_to_the_original() -> None:
     html = (
         '<html><body><a href="https://shop.example/p?a=1&amp;b=2">x</a>'
-        '<a href="https://t.example/u/tok">unsub</a></body></html>'
+        '<a href="https://t.example/u/tok">unsub</a>'
+        '<link href="https://fonts.example/f.css" rel="stylesheet"></body></html>'
     )
     text = "Voir https://shop.example/p?a=1&b=2. Merci"
     out_html, out_text = TRACKER.email("m1", html, text)
     hrefs = re.findall(r'href="([^"]+)"', out_html)
     assert hrefs[1] == "https://t.example/u/tok"
+    assert hrefs[2] == "https://fonts.example/f.css"  # not a link a reader clicks
     click = hrefs[0].replace("&amp;", "&")
     assert click.startswith("https://t.example/c/")
     assert TRACKER.signer.parse(click.rsplit("/", 1)[1]) == Token(

@@ -14,7 +14,8 @@ from urllib.parse import quote
 from animato.settings import Settings, secret_for
 from animato.tracking.tokens import Signer, Token
 
-_HREF = re.compile(r'(href\s*=\s*")(https?://[^"]+)(")', re.IGNORECASE)
+# links a reader follows (<a>, <area>); a <link> to a stylesheet or font is not a click
+_HREF = re.compile(r'(<(?:a|area)\b[^>]*?\bhref\s*=\s*")(https?://[^"]+)(")', re.IGNORECASE)
 _URL = re.compile(r"https?://[^\s<>()\"']+")
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
