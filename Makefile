@@ -34,8 +34,9 @@ demo: $(STAMP)
 	@echo ""
 	@echo "Scenario sheets: build/sheet/index.html. Store: $(DEMO_STORE)."
 	@echo "Simulation of December 2025: build/simulation/report.html."
-	@echo "First day delivered: emails in build/mail/ (.eml), call lists and postal files in"
-	@echo "$(DEMO_STORE).files/; their links work while 'animato serve examples/retail --store $(DEMO_STORE)' runs."
+	@echo "First day delivered: emails in build/mail/ (.eml); their links work while"
+	@echo "  .venv/bin/animato serve examples/retail --store $(DEMO_STORE) --tick-every 0 --deliver-every 0"
+	@echo "runs (then http://localhost:8000/docs for the API)."
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
