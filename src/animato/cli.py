@@ -202,16 +202,20 @@ def deliver(
     Channels are configured by ANIMATO_* variables (ANIMATO_SMTP_HOST, ANIMATO_SMTP_PORT,
     ANIMATO_SMS_URL…); a run killed at any point resumes where it stopped.
 
-    Example: animato deliver examples/retail --store build/demo.duckdb --now 2026-01-02T00:00
+    Example: animato deliver examples/retail --store build/demo.duckdb --now 2026-01-03T00:00
     """
     from animato.delivery import deliver as send
     from animato.settings import Settings
     from animato.store import Store, default_path
 
     plan = _load_or_exit(plan_dir)
-    store = Store(plan, store_path or default_path(plan_dir))
     moment = now or datetime.now(UTC).replace(tzinfo=None)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+        store = Store(plan, store_path or default_path(plan_dir))
+    except (AnimatoError, ValueError) as exc:  # a locked store (serve runs), a bad ANIMATO_*
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
     try:
         with ExitStack() as stack:
             if sink is not None:
