@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from animato.engine import engagement
 from animato.engine.clock import Interval
-from animato.engine.compile import Compiler
+from animato.engine.compile import ENGAGEMENT, Compiler
 from animato.engine.entry import TERMINAL
 from animato.engine.ids import row_id, row_id_expr
 from animato.engine.state import State
@@ -189,19 +189,8 @@ def advance(
         )
         if not pairs:
             break
-        decisions = [
-            _decision(
-                store,
-                by_id[sid],
-                index,
-                due.filter((due.scenario_id == sid) & (due.step == index)),
-                tick,
-                current,
-                compiler,
-            )
-            for sid, index in pairs
-        ]
-        rows = ibis.union(*decisions).to_pyarrow().to_pylist()
+        rows = _decisions(store, by_id, pairs, due, tick, current, compiler).to_pyarrow()
+        rows = rows.to_pylist()
         _write(store, by_id, rows, interval, tick_id, counts)
         again = {
             sid
@@ -244,49 +233,85 @@ def _due(
     return store.materialize("tick_due", state)
 
 
-def _decision(
+def _decisions(
     store: Store,
-    scenario: Scenario,
-    index: int,
-    state: ir.Table,
+    by_id: dict[str, Scenario],
+    pairs: list[tuple[str, int]],
+    due: ir.Table,
     tick: Tick,
     current: State,
     compiler: Compiler,
 ) -> ir.Table:
-    """The decision and channel of step ``index`` for each journey of ``state`` it is due for."""
+    """The decision and channel of each journey's due step: one expression for every
+    (scenario, step) pair of the round, its rules picked by a case on the pair.
+    """
     plan = store.plan
-    step = scenario.steps[index]
-    context = state.left_join(tick.customers, "customer_id").drop("customer_id_right")
-    if compiler.reads_event(step.if_):
-        events = store.table("events").semi_join(state.select("event_id"), "event_id")
+    rules = plan.conventions.exclusions
+    steps = {(sid, i): by_id[sid].steps[i] for sid, i in pairs}
+    excluded = {
+        sid: [(n, rules[n].when) for n in by_id[sid].exclude if sid not in rules[n].except_]
+        for sid in sorted({sid for sid, _ in pairs})
+    }
+    context = due.left_join(tick.customers, "customer_id").drop("customer_id_right")
+    if any(compiler.reads_event(step.if_) for step in steps.values()):
+        events = store.table("events").semi_join(due.select("event_id"), "event_id")
         trigger_props = events.select(
             "event_id", **{f"event__{p}": events[p] for p in event_properties(plan)}
         )
         context = context.left_join(trigger_props, "event_id").drop("event_id_right")
-    rules = plan.conventions.exclusions
-    excluded = [(n, rules[n].when) for n in scenario.exclude if scenario.id not in rules[n].except_]
-    needed = compiler.aggregates(step.if_).union(
-        *(compiler.aggregates(text) for _, text in excluded)
+    needed = set().union(
+        *(compiler.aggregates(step.if_) for step in steps.values()),
+        *(compiler.aggregates(text) for rows in excluded.values() for _, text in rows),
     )
     aggs = current.aggregates(needed)
     if aggs is not None:
         context = context.left_join(aggs, "customer_id").drop("customer_id_right")
-    earlier = [str(s.id) for s in scenario.steps[:index]] if engagement.reads(step.if_) else []
+    # engagement with earlier steps, for the pairs whose `if` reads it
+    reading = [(sid, i) for (sid, i), step in steps.items() if engagement.reads(step.if_)]
+    earlier = sorted({str(s.id) for sid, i in reading for s in by_id[sid].steps[:i]})
     context = engagement.attach(context, tick.engagement, earlier)
-    chosen, reached = reach(plan, context, tick.contacts, step.channel, step.fallback)
-    decision = ibis.cases(
-        (~compiler.condition(step.if_, context), "skipped:condition"),
-        # the scenario's exclusions hold for every step, not only at entry
-        *(
-            (compiler.condition(text, context), f"dropped:excluded:{name}")
-            for name, text in excluded
-        ),
-        (context.control.notnull(), "withheld:control"),
-        else_=reached,
-    )
+
+    def pair(sid: str, i: int) -> ir.BooleanValue:
+        return (context.scenario_id == sid) & (context.step == i)
+
+    previous = {
+        kind: ibis.cases(
+            *(
+                (pair(sid, i), context[f"{kind}__{by_id[sid].steps[i - 1].id}"])
+                for sid, i in reading
+                if i > 0
+            ),
+            else_=ibis.literal(False),
+        )
+        if any(i > 0 for _, i in reading)
+        else ibis.literal(False)
+        for kind in ENGAGEMENT
+    }
+    context = context.mutate(**{f"{kind}__previous": value for kind, value in previous.items()})
+    routes = {
+        (step.channel, step.fallback): reach(
+            plan, context, tick.contacts, step.channel, step.fallback
+        )
+        for step in steps.values()
+    }
+    decisions, channels = [], []
+    for (sid, i), step in steps.items():
+        chosen, reached = routes[(step.channel, step.fallback)]
+        verdict = ibis.cases(
+            (~compiler.condition(step.if_, context), "skipped:condition"),
+            # the scenario's exclusions hold for every step, not only at entry
+            *(
+                (compiler.condition(text, context), f"dropped:excluded:{name}")
+                for name, text in excluded[sid]
+            ),
+            (context.control.notnull(), "withheld:control"),
+            else_=reached,
+        )
+        decisions.append((pair(sid, i), verdict))
+        channels.append((pair(sid, i), chosen))
     return context.select(
-        "scenario_id", "step", "enrolment_id", "customer_id", "due", "timezone", channel=chosen,
-        decision=decision,
+        "scenario_id", "step", "enrolment_id", "customer_id", "due", "timezone",
+        channel=ibis.cases(*channels), decision=ibis.cases(*decisions),
     )  # fmt: skip
 
 
