@@ -27,6 +27,7 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_rate: float = 0.0  # messages per second, 0: unlimited
+    smtp_connections: int = 1  # sent on this many connections at once
     smtp_timeout: float = 30.0
     smtp_ca_file: str = ""  # CA bundle that signs the relay's certificate (default: the system's)
     dkim_key: str = ""  # path of a PEM private key: DKIM-sign every email

@@ -212,3 +212,16 @@ def test_the_rate_limit_spaces_messages(tmp_path: Path, smtp: tuple[Controller, 
     start = time.monotonic()
     assert deliver(store, settings, AFTER).counts["email"] == {"sent": 4}
     assert time.monotonic() - start >= 0.15  # 4 messages at 20/s: 3 gaps of 50 ms
+
+
+def test_several_connections_at_once_send_each_message_once(
+    tmp_path: Path, smtp: tuple[Controller, Inbox]
+) -> None:
+    controller, inbox = smtp
+    inbox.refuse = {"c003@example.fr": "550 no such user"}
+    store = make_store(tmp_path / "plan", 12)
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=controller.port, smtp_connections=4)
+    assert deliver(store, settings, AFTER).counts["email"] == {"sent": 11, "failed": 1}
+    assert len(inbox.ids()) == 11 and max(inbox.ids().values()) == 1
+    attempts = rows(store, "delivery_attempts")
+    assert len({r["message_id"] for r in attempts if r["status"] == "handoff"}) == 11

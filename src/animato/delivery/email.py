@@ -15,14 +15,16 @@ import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 
-from animato.delivery.channel import Adapter, Outcome, Outgoing
+from animato.delivery.channel import Adapter, Outcome, Outgoing, Report
 from animato.delivery.hookspecs import hookimpl
 from animato.settings import Settings
 
@@ -66,10 +68,31 @@ class Smtp(Adapter):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings.smtp_rate)
         self.settings = settings
-        self._conn: smtplib.SMTP | None = None
+        self._local = threading.local()  # one connection per sending thread
+        self._all: list[smtplib.SMTP] = []
+        self._lock = threading.Lock()
         self._dkim: bytes | None = None
         if settings.dkim_key:
             self._dkim = Path(settings.dkim_key).read_bytes()
+
+    @property
+    def _conn(self) -> smtplib.SMTP | None:
+        conn: smtplib.SMTP | None = getattr(self._local, "conn", None)
+        return conn
+
+    def send(self, messages: Sequence[Outgoing], report: Report) -> None:
+        """Send on ``ANIMATO_SMTP_CONNECTIONS`` connections at once (each message's records are
+        written as it goes, whichever thread sends it).
+        """
+        lanes = max(1, min(self.settings.smtp_connections, len(messages)))
+        if lanes == 1:
+            super().send(messages, report)
+            return
+        safe, one_lane = _Locked(report), super().send
+        with ThreadPoolExecutor(lanes, thread_name_prefix="animato-smtp") as pool:
+            lanes_done = [pool.submit(one_lane, messages[i::lanes], safe) for i in range(lanes)]
+            for done in lanes_done:
+                done.result()
 
     def _connect(self) -> smtplib.SMTP:
         if self._conn is not None:
@@ -90,15 +113,18 @@ class Smtp(Adapter):
         conn.ehlo_or_helo_if_needed()
         if s.smtp_user:
             conn.login(s.smtp_user, s.smtp_password)
-        self._conn = conn
+        self._local.conn = conn
+        with self._lock:
+            self._all.append(conn)
         return conn
 
     def _drop(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            finally:
-                self._conn = None
+        conn = self._conn
+        if conn is not None:
+            self._local.conn = None
+            with self._lock:
+                self._all.remove(conn)
+            conn.close()
 
     def payload(self, message: Outgoing) -> bytes:
         """The bytes sent after ``DATA``: the MIME message, DKIM-signed when a key is set."""
@@ -165,13 +191,31 @@ class Smtp(Adapter):
         return Outcome("temporary", text)
 
     def close(self) -> None:
-        """Say QUIT to the relay."""
-        if self._conn is not None:
+        """Say QUIT to the relay on every connection."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
             try:
-                self._conn.quit()
+                conn.quit()
             except (OSError, smtplib.SMTPException):
                 pass
-            self._conn = None
+        self._local = threading.local()
+
+
+class _Locked:
+    """A report shared by the sending threads: one record at a time."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.lock = threading.Lock()
+
+    def handoff(self, message: Outgoing) -> None:
+        with self.lock:
+            self.report.handoff(message)
+
+    def done(self, message: Outgoing, outcome: Outcome) -> None:
+        with self.lock:
+            self.report.done(message, outcome)
 
 
 @hookimpl
