@@ -6,7 +6,10 @@
 - :mod:`email` (SMTP), :mod:`webhook` (SMS and push over a JSON HTTP API), :mod:`files` (call
   lists and postal mail as CSV files);
 - :mod:`ledger`: the attempts log and the final outcomes, which make a crash resumable;
-- :mod:`worker`: :func:`deliver`, one run over what is due.
+- :mod:`worker`: :func:`deliver`, one run over what is due;
+- :mod:`sink`: a local SMTP server keeping ``.eml`` files (the demo, trying a plan).
+
+Providers are configured by :class:`animato.settings.Settings` (``ANIMATO_*`` variables).
 
 To add a provider: subclass :class:`Adapter` with ``channel`` and ``provider``, implement
 ``send_one`` (call ``handoff()`` right before the step that cannot be undone, return an
