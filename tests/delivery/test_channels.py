@@ -172,3 +172,31 @@ def test_builtin_channels_come_through_the_plugin_hook() -> None:
     found = adapters(Settings(sms_url="http://x"), "/tmp/x", pm)
     assert sorted(found) == ["call", "email", "postal", "sms"]
     assert isinstance(found["sms"], Webhook)
+
+
+def test_an_installed_provider_replaces_a_builtin_channel_through_its_entry_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "acme_mail.py").write_text(
+        "from animato.delivery import Adapter, Outcome\n"
+        "from animato.delivery.hookspecs import hookimpl\n\n"
+        "class Acme(Adapter):\n"
+        "    channel, provider = 'email', 'acme'\n\n"
+        "    def send_one(self, message, handoff):\n"
+        "        handoff()\n"
+        "        return Outcome('sent', provider_id='acme-1')\n\n"
+        "@hookimpl\n"
+        "def animato_channel_adapters(settings, files_dir):\n"
+        "    return [Acme()]\n"
+    )
+    info = tmp_path / "acme_mail-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-mail\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[animato]\nacme = acme_mail\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = adapters(Settings(), str(tmp_path / "files"))
+    assert found["email"].provider == "acme" and found["call"].provider == "files:call"
+    store = make_store(tmp_path / "plan", 1)
+    assert deliver(store, Settings(), AFTER).counts["email"] == {"sent": 1}
+    [final] = rows(store, "deliveries")
+    assert (final["provider"], final["provider_id"]) == ("acme", "acme-1")
