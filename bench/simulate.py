@@ -6,6 +6,7 @@ the production tick (nothing rendered or delivered), and computes the report. Ta
 machine: 90 daily ticks over 1,000,000 customers in under 10 minutes.
 
 Usage: .venv/bin/python bench/simulate.py --customers 1000000 [--days 90] [--keep DIR]
+       [--report-only]
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=90, help="daily ticks to replay")
     parser.add_argument("--keep", type=Path, help="keep data, store and replay in this folder")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="reuse the replay kept in --keep; time the report",
+    )
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="animato-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -61,7 +67,8 @@ def main() -> None:
             print(f"history ingested: {time.perf_counter() - t0:.1f} s")
         start = END - timedelta(days=args.days) - timedelta(hours=1)
         folder = work / "simulation"
-        shutil.rmtree(folder, ignore_errors=True)
+        if not args.report_only:
+            shutil.rmtree(folder, ignore_errors=True)
         ticks: list[float] = []
         last = [0.0]
 

@@ -10,11 +10,12 @@ and weeks are those of the plan's time zone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from animato.engine import engagement
 from animato.engine.campaigns import target_condition
@@ -67,7 +68,8 @@ def compute(store: Store, start: datetime, end: datetime, assume: engagement.Ass
     if caps is not None:
         figures.caps = {k: v for k, v in caps.model_dump().items() if v is not None}
     meta = actions(plan)
-    sent = _sent(store)
+    outbox = store.table("outbox")
+    sent = _dated(store, outbox.filter(outbox.error.isnull()))
     figures.tables["actions"] = meta
     figures.tables["volumes"] = _volumes(sent, meta)
     figures.tables["decisions"] = _decisions(store)
@@ -76,51 +78,61 @@ def compute(store: Store, start: datetime, end: datetime, assume: engagement.Ass
     figures.tables["collisions"] = _collisions(store)
     figures.tables["matrix"] = _matrix(store, start, end)
     figures.tables["engagement"] = _engagement(store, end)
-    behavioural = {s.id for s in plan.scenarios if s.trigger.kind in BEHAVIOURAL}
-    total = sent.num_rows
-    if total:
-        mine = pc.sum(pc.is_in(sent["action_id"], pa.array(sorted(behavioural)))).as_py() or 0
-        figures.centricity = mine / total
+    behavioural = sorted(s.id for s in plan.scenarios if s.trigger.kind in BEHAVIOURAL)
+    counted = sent.aggregate(
+        total=sent.count(), mine=sent.action_id.isin(behavioural).cast("int64").sum()
+    )
+    row = counted.to_pyarrow().to_pylist()[0]
+    if row["total"]:
+        figures.centricity = (row["mine"] or 0) / row["total"]
     return figures
 
 
-def _local(plan: Plan, times: pa.ChunkedArray) -> pa.Array:
-    """Naive UTC times as local calendar days of the plan's time zone."""
-    utc = pc.cast(times, pa.timestamp("us", tz="UTC"))
-    local = pc.local_timestamp(pc.cast(utc, pa.timestamp("us", tz=plan.timezone)))
-    return pc.cast(local, pa.date32())
-
-
-def _monday(days: pa.Array) -> pa.Array:
-    """The Monday of each day's week."""
-    weekday = pc.day_of_week(days)  # Monday is 0
-    shifted = pc.subtract(pc.cast(pc.cast(days, pa.int32()), pa.int64()), weekday)
-    return pc.cast(pc.cast(shifted, pa.int32()), pa.date32())
-
-
-def _sent(store: Store) -> pa.Table:
-    """The messages the replay would have sent: the outbox, without template failures, with
-    their local day, Monday and month.
+def _dated(store: Store, rows: ir.Table) -> ir.Table:
+    """``rows`` (with ``send_at``, naive UTC) with the local ``day``, its Monday (``week``) and
+    its ``month`` in the plan's time zone, by a range join with a small calendar of the days
+    they span (no time-zone function needed from the engine).
     """
-    outbox = store.table("outbox")
-    rows = outbox.filter(outbox.error.isnull()).select(
-        "message_id", "customer_id", "action_id", "channel", "send_at"
+    bounds = rows.aggregate(lo=rows.send_at.min(), hi=rows.send_at.max()).to_pyarrow()
+    lo, hi = bounds["lo"][0].as_py(), bounds["hi"][0].as_py()
+    zone = ZoneInfo(store.plan.timezone)
+    days = []
+    if lo is not None and hi is not None:
+        day = _to_local(lo, zone).date() - timedelta(days=1)
+        while day <= _to_local(hi, zone).date() + timedelta(days=1):
+            days.append(day)
+            day += timedelta(days=1)
+    edges = [_utc_midnight(d, zone) for d in days]
+    if days:
+        edges.append(_utc_midnight(days[-1] + timedelta(days=1), zone))
+    calendar = ibis.memtable(
+        pa.table(
+            {
+                "_from": pa.array(edges[:-1], pa.timestamp("us")),
+                "_to": pa.array(edges[1:], pa.timestamp("us")),
+                "day": pa.array(days, pa.date32()),
+                "week": pa.array([d - timedelta(days=d.weekday()) for d in days], pa.date32()),
+                "month": pa.array([f"{d:%Y-%m}" for d in days], pa.string()),
+            }
+        )
     )
-    table = rows.to_pyarrow()
-    day = _local(store.plan, table["send_at"])
-    month = pc.strftime(pc.cast(day, pa.timestamp("s")), format="%Y-%m")
-    return (
-        table.append_column("day", day)
-        .append_column("week", _monday(day))
-        .append_column("month", month)
-    )
+    joined = rows.join(calendar, (rows.send_at >= calendar._from) & (rows.send_at < calendar._to))
+    return joined.drop("_from", "_to")
 
 
-def _volumes(sent: pa.Table, meta: pa.Table) -> pa.Table:
+def _to_local(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment.replace(tzinfo=UTC).astimezone(zone)
+
+
+def _utc_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The naive UTC instant of a local day's midnight."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+
+
+def _volumes(sent: ir.Table, meta: pa.Table) -> pa.Table:
     """Messages per week, action and channel, with the action's kind and program."""
-    counts = sent.group_by(["week", "action_id", "channel"]).aggregate([("message_id", "count")])
-    counts = counts.rename_columns(["week", "action_id", "channel", "messages"])
-    joined = counts.join(meta.select(["action_id", "kind", "program_id"]), "action_id")
+    counts = sent.group_by("week", "action_id", "channel").aggregate(messages=sent.count())
+    joined = counts.to_pyarrow().join(meta.select(["action_id", "kind", "program_id"]), "action_id")
     return joined.sort_by(
         [("week", "ascending"), ("action_id", "ascending"), ("channel", "ascending")]
     )
@@ -141,11 +153,11 @@ def _decisions(store: Store) -> pa.Table:
     return counted.order_by("action_id", "decision").to_pyarrow()
 
 
-def _pressure(sent: pa.Table, period: str, people: int, start: datetime, end: datetime) -> pa.Table:
+def _pressure(sent: ir.Table, period: str, people: int, start: datetime, end: datetime) -> pa.Table:
     """How many customer-weeks (or customer-months) had 0, 1, 2… messages."""
-    per = sent.group_by(["customer_id", period]).aggregate([("message_id", "count")])
-    counts = per.group_by("message_id_count").aggregate([("customer_id", "count")])
-    histogram = {r["message_id_count"]: r["customer_id_count"] for r in counts.to_pylist()}
+    per = sent.group_by("customer_id", period).aggregate(n=sent.count())
+    counts = per.group_by("n").aggregate(k=per.count()).to_pyarrow().to_pylist()
+    histogram = {int(r["n"]): int(r["k"]) for r in counts}
     periods = _periods(start, end, period)
     histogram[0] = max(0, people * periods - sum(histogram.values()))
     keys = sorted(histogram)
@@ -175,26 +187,18 @@ def _collisions(store: Store) -> pa.Table:
     messages = store.table("messages")
     outbox = store.table("outbox")
     # the day each message was meant to go out (its send time when it became a candidate)
-    rows = messages.select("message_id", "customer_id", "action_id", "send_at").to_pyarrow()
-    if not rows.num_rows:
-        return pa.table({"action_a": [], "action_b": [], "customer_days": [], "both_sent": []})
-    rows = rows.append_column("day", _local(store.plan, rows["send_at"]))
-    accepted = set(outbox.message_id.to_pyarrow().to_pylist())
-    rows = rows.append_column(
-        "sent", pc.is_in(rows["message_id"], pa.array(sorted(accepted), pa.string()))
-    )
-    per = rows.group_by(["customer_id", "day", "action_id"]).aggregate([("sent", "any")])
-    a = per.rename_columns(["customer_id", "day", "action_a", "sent_a"])
-    b = per.rename_columns(["customer_id", "day", "action_b", "sent_b"])
+    rows = _dated(store, messages.select("message_id", "customer_id", "action_id", "send_at"))
+    rows = rows.mutate(sent=rows.message_id.isin(outbox.message_id))
+    per = rows.group_by("customer_id", "day", "action_id").aggregate(sent=rows.sent.any())
+    a = per.rename(action_a="action_id", sent_a="sent")
+    b = per.rename(action_b="action_id", sent_b="sent")
     pairs = a.join(b, ["customer_id", "day"])
-    pairs = pairs.filter(pc.less(pairs["action_a"], pairs["action_b"]))
-    both = pc.and_(pairs["sent_a"], pairs["sent_b"])
-    pairs = pairs.append_column("both", pc.cast(both, pa.int64()))
-    counted = pairs.group_by(["action_a", "action_b"]).aggregate(
-        [("customer_id", "count"), ("both", "sum")]
+    pairs = pairs.filter(pairs.action_a < pairs.action_b)
+    counted = pairs.group_by("action_a", "action_b").aggregate(
+        customer_days=pairs.count(), both_sent=(pairs.sent_a & pairs.sent_b).cast("int64").sum()
     )
-    counted = counted.rename_columns(["action_a", "action_b", "customer_days", "both_sent"])
-    return counted.sort_by([("customer_days", "descending"), ("action_a", "ascending")])
+    ordered = counted.order_by(ibis.desc("customer_days"), "action_a", "action_b")
+    return ordered.to_pyarrow()
 
 
 def _matrix(store: Store, start: datetime, end: datetime) -> pa.Table:
