@@ -85,12 +85,13 @@ def main() -> None:
         )
         took = time.perf_counter() - t0
         result = done.result
-        print(
-            f"replay: {len(ticks)} daily ticks in {took:.1f} s ({took / 60:.1f} min, the copy of"
-            f" the inputs in the first); per tick median {statistics.median(ticks):.1f} s,"
-            f" max {max(ticks):.1f} s; {sum(result.enrolments.values()):,} enrolments,"
-            f" {result.messages:,} decisions"
-        )
+        if ticks:
+            print(
+                f"replay: {len(ticks)} daily ticks in {took:.1f} s ({took / 60:.1f} min, the copy"
+                f" of the inputs in the first); per tick median {statistics.median(ticks):.1f} s,"
+                f" max {max(ticks):.1f} s; {sum(result.enrolments.values()):,} enrolments,"
+                f" {result.messages:,} decisions"
+            )
         t0 = time.perf_counter()
         store = Store(plan, done.store)
         found = figures.compute(store, done.start, done.end, done.assume)
