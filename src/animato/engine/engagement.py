@@ -33,12 +33,14 @@ class Assumption:
     click_rate: float = 0.04
 
 
-def recorded(store: Store, now: datetime) -> ir.Table:
-    """Per message with any engagement recorded by ``now``: whether it was opened, clicked,
-    converted (a click implies an open).
+def recorded(store: Store, now: datetime, among: ir.Table | None = None) -> ir.Table:
+    """Per message (of ``among``'s ``message_id``, if given) with any engagement recorded by
+    ``now``: whether it was opened, clicked, converted (a click implies an open).
     """
     log = store.table("engagement")
     log = log.filter(log.time <= now)
+    if among is not None:  # the log keeps growing; a tick needs its running journeys' only
+        log = log.semi_join(among, "message_id")
     return log.group_by("message_id").aggregate(
         opened=log.kind.isin(("opened", "clicked")).any(),
         clicked=(log.kind == "clicked").any(),
@@ -63,13 +65,13 @@ def flags(store: Store, running: ir.Table, now: datetime, assume: Assumption | N
     opened, clicked, converted by ``now``. Computed once per tick (journeys do not change the
     outbox; arbitration does, after them).
     """
-    seen = recorded(store, now)
     outbox = store.table("outbox")
     sent = outbox.filter((outbox.send_at <= now) & outbox.error.isnull())
     messages = store.table("messages").semi_join(running.select("enrolment_id"), "enrolment_id")
     mine = messages.select("message_id", "enrolment_id", "step_id").join(
         sent.select("message_id", "channel"), "message_id"
     )
+    seen = recorded(store, now, among=mine.select("message_id"))
     mine = mine.left_join(seen, "message_id").drop("message_id_right")
     known = mine.opened.notnull()
     if assume is None:
