@@ -132,7 +132,9 @@ def main() -> None:
             ticks.append(took)
             print(
                 f"day {d}: {summary.loaded:,} new events ingested in {took_ingest:.1f} s;"
-                f" tick {took:.2f} s ({sum(result.enrolments.values()):,} enrolments,"
+                f" tick {took:.2f} s (engine passes {took - result.arbitration_ms / 1000:.2f} s,"
+                f" arbitration and rendering {result.arbitration_ms / 1000:.2f} s;"
+                f" {sum(result.enrolments.values()):,} enrolments,"
                 f" {result.messages:,} messages)"
             )
         print(f"steady-state daily tick: median {statistics.median(ticks):.2f} s")

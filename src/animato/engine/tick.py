@@ -35,6 +35,7 @@ class TickResult:
     enrolments: dict[str, int] = field(default_factory=dict)
     decisions: dict[str, dict[str, int]] = field(default_factory=dict)
     duration_ms: int = 0
+    arbitration_ms: int = 0  # of which arbitration and rendering
     ticks: int = 1
 
     @property
@@ -51,6 +52,7 @@ def combine(results: list[TickResult]) -> TickResult:
     total = TickResult(results[0].start, results[-1].end, ran=bool(ran), ticks=len(ran))
     for result in ran:
         total.duration_ms += result.duration_ms
+        total.arbitration_ms += result.arbitration_ms
         for scenario, n in result.enrolments.items():
             total.enrolments[scenario] = total.enrolments.get(scenario, 0) + n
         for scenario, counts in result.decisions.items():
@@ -130,9 +132,11 @@ class Engine:
             result.decisions |= campaigns.candidates(
                 store, self.plan, everyone, interval, compiler, tick_id
             )
+            arbitrating = time.perf_counter()
             decided = outbox.arbitrate(
                 store, self.plan, pending, interval, tick_id, rendering=self.rendering
             )
+            result.arbitration_ms = int((time.perf_counter() - arbitrating) * 1000)
             result.decisions = _arbitrated(result.decisions, decided)
             result.duration_ms = int((time.perf_counter() - started) * 1000)
             result.ran = True
