@@ -3,9 +3,9 @@ step's ``if``.
 
 Production reads what delivery and tracking recorded in the ``engagement`` table, up to the
 tick's ``now``. A simulation replays history in which most simulated messages were never sent:
-a message sent (in the outbox, send time passed) with no engagement recorded at all then opens
-and clicks by a declared :class:`Assumption`, drawn from its id, so that the same message gets
-the same draw in every run and on every backend.
+a message sent (in the outbox, send time passed) of which delivery and tracking recorded
+nothing then opens and clicks by a declared :class:`Assumption`, drawn from its id, so that the
+same message gets the same draw in every run and on every backend.
 """
 
 from __future__ import annotations
@@ -35,13 +35,15 @@ class Assumption:
 
 def recorded(store: Store, now: datetime, among: ir.Table | None = None) -> ir.Table:
     """Per message (of ``among``'s ``message_id``, if given) with any engagement recorded by
-    ``now``: whether it was opened, clicked, converted (a click implies an open).
+    ``now``: whether delivery or tracking said anything of it (``tracked``), whether it was
+    opened, clicked (a click implies an open), and converted (credited by attribution).
     """
     log = store.table("engagement")
     log = log.filter(log.time <= now)
     if among is not None:  # the log keeps growing; a tick needs its running journeys' only
         log = log.semi_join(among, "message_id")
     return log.group_by("message_id").aggregate(
+        tracked=(log.kind != "converted").any(),
         opened=log.kind.isin(("opened", "clicked")).any(),
         clicked=(log.kind == "clicked").any(),
         converted=(log.kind == "converted").any(),
@@ -73,7 +75,7 @@ def flags(store: Store, running: ir.Table, now: datetime, assume: Assumption | N
     )
     seen = recorded(store, now, among=mine.select("message_id"))
     mine = mine.left_join(seen, "message_id").drop("message_id_right")
-    known = mine.opened.notnull()
+    known = mine.tracked.fill_null(False)  # delivery or tracking said something of it
     if assume is None:
         opened, clicked = known & mine.opened, known & mine.clicked
     else:
@@ -88,7 +90,7 @@ def flags(store: Store, running: ir.Table, now: datetime, assume: Assumption | N
         "step_id",
         opened=opened,
         clicked=clicked,
-        converted=known & mine.converted,
+        converted=mine.converted.fill_null(False),
     )
     return store.materialize("tick_engagement", table)
 

@@ -14,7 +14,16 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from animato.engine import campaigns, entry, journeys, outbox, segments, state, triggers
+from animato.engine import (
+    attribution,
+    campaigns,
+    entry,
+    journeys,
+    outbox,
+    segments,
+    state,
+    triggers,
+)
 from animato.engine.clock import Interval, existing
 from animato.engine.compile import Compiler
 from animato.engine.engagement import Assumption
@@ -129,6 +138,7 @@ class Engine:
                 self.assume,
             )
             result.decisions = self._journeys(shared, current, interval, compiler, tick_id)
+            attribution.attribute(store, current, interval, compiler, tick_id)
             result.decisions |= campaigns.candidates(
                 store, self.plan, everyone, interval, compiler, tick_id
             )

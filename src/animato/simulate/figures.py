@@ -305,7 +305,8 @@ def _engagement(store: Store, end: datetime) -> pa.Table:
     plan = store.plan
     rows = []
     outbox = store.table("outbox")
-    recorded = engagement.recorded(store, end).select("message_id")
+    recorded = engagement.recorded(store, end)
+    recorded = recorded.filter(recorded.tracked).select("message_id")
     for scenario in plan.scenarios:
         reading = [s for s in scenario.steps if engagement.reads(s.if_)]
         if not reading:
