@@ -97,13 +97,15 @@ def flags(store: Store, running: ir.Table, now: datetime, assume: Assumption | N
 
 def attach(context: ir.Table, flags: ir.Table | None, steps: list[str]) -> ir.Table:
     """``context`` (one row per journey, with ``enrolment_id``) with ``<kind>__<step>`` for
-    each earlier step and ``<kind>__previous`` for the last of them, from :func:`flags`.
+    each of ``steps``, from :func:`flags`.
 
     A message never sent, or not yet, has not been opened; nor has one in production without a
     record.
     """
     if not steps or flags is None:
-        return context.mutate(**{f"{k}__previous": ibis.literal(False) for k in ENGAGEMENT})
+        return context.mutate(
+            **{f"{k}__{s}": ibis.literal(False) for k in ENGAGEMENT for s in steps}
+        )
     mine = flags.filter(flags.step_id.isin(steps))
     pivot = mine.group_by("enrolment_id").aggregate(
         **{
@@ -113,7 +115,5 @@ def attach(context: ir.Table, flags: ir.Table | None, steps: list[str]) -> ir.Ta
         }
     )
     context = context.left_join(pivot, "enrolment_id").drop("enrolment_id_right")
-    last = steps[-1]
     filled = {f"{k}__{s}": context[f"{k}__{s}"].fill_null(False) for k in ENGAGEMENT for s in steps}
-    context = context.mutate(**filled)
-    return context.mutate(**{f"{k}__previous": context[f"{k}__{last}"] for k in ENGAGEMENT})
+    return context.mutate(**filled)

@@ -1,7 +1,7 @@
 """Bar charts as self-contained SVG (no script, no network) for the simulation report.
 
 A chart is computed in Python: categories along the x axis, one or more stacked series, an
-optional horizontal line (a cap). Each bar carries a ``<title>`` so that hovering shows its value.
+optional vertical line (a cap). Each bar carries a ``<title>`` so that hovering shows its value.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ def stacked_bars(
     series: dict[str, list[float]],
     *,
     title: str,
-    line: tuple[float, str] | None = None,
     line_at: int | None = None,
     grouped: bool = False,
     width: int = 860,
@@ -50,14 +49,14 @@ def stacked_bars(
     """An SVG bar chart of ``series`` stacked (or side by side, ``grouped``) over
     ``categories``, with a legend.
 
-    ``line`` draws a horizontal reference ``(value, label)``; ``line_at`` instead draws a
-    vertical one before the category of that index (a cap on a histogram of counts).
+    ``line_at`` draws a vertical reference line before the category of that index (a cap on a
+    histogram of counts).
     """
     left, right, top, bottom = 56, 12, 28, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     heights = [[s[i] for s in series.values()] or [0.0] for i in range(len(categories))]
     totals = [max(h) if grouped else sum(h) for h in heights]
-    peak = _nice(max([*totals, line[0] if line else 0.0, 0.0]))
+    peak = _nice(max([*totals, 0.0]))
     n = max(1, len(categories))
     slot = plot_w / n
     bar = max(1.0, slot * 0.75)
@@ -102,14 +101,6 @@ def stacked_bars(
                 f'<text x="{left + slot * i + slot / 2:.1f}" y="{top + plot_h + 14}" '
                 f'text-anchor="middle" fill="{MUTED}">{escape(category)}</text>'
             )
-    if line is not None:
-        y = top + plot_h - plot_h * line[0] / peak
-        parts.append(
-            f'<line class="cap" x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" '
-            'stroke="#dc2626" stroke-dasharray="5 3" stroke-width="1.5"/>'
-            f'<text x="{left + plot_w}" y="{y - 4:.1f}" text-anchor="end" fill="#dc2626">'
-            f"{escape(line[1])}</text>"
-        )
     if line_at is not None:
         x = left + slot * line_at
         parts.append(
