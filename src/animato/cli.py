@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from contextlib import ExitStack
 from dataclasses import replace
@@ -163,9 +164,21 @@ def simulate(
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("simulating", total=None)
 
+        # Ctrl-C stops after the tick under way (a second one aborts it): the store's own query
+        # interruption would surface as an engine error rather than as an interruption.
+        stop: list[bool] = []
+
+        def asked(signum: int, frame: object) -> None:
+            stop.append(True)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            err.print("[yellow]stopping after this tick[/] (Ctrl-C again to abort it)")
+
         def ticked(done: int, total: int, moment: datetime) -> None:
             progress.update(task, completed=done, total=total, description=f"{moment:%Y-%m-%d}")
+            if stop:
+                raise KeyboardInterrupt
 
+        previous = signal.signal(signal.SIGINT, asked)
         try:
             result = run_simulation(
                 plan, source, folder, start, end, delta, assume=assume, on_tick=ticked
@@ -173,9 +186,11 @@ def simulate(
         except AnimatoError as exc:
             err.print(f"[red]error:[/] {exc}")
             raise typer.Exit(1) from None
-        except KeyboardInterrupt:  # the tick under way rolled back; those before it are kept
+        except KeyboardInterrupt:  # the ticks done are kept; one cut short rolled back
             err.print("[yellow]interrupted[/]: run the same command again to resume.")
             raise typer.Exit(130) from None
+        finally:
+            signal.signal(signal.SIGINT, previous)
     if result.replay.resumed:
         out.print(f"Resumed: {result.replay.resumed} tick(s) were already done.")
     if result.replay.result.ran:
