@@ -362,6 +362,32 @@ def ingest(
 
 
 @app.command()
+def consent(
+    customer: str = typer.Argument(..., help="Customer id."),
+    plan_dir: Path = typer.Option(Path("."), "--plan", help="Plan folder."),
+    store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+) -> None:
+    """Show a customer's consent per channel and purpose, and the history that proves it.
+
+    Example: animato consent C000042 --plan examples/retail --store build/demo.duckdb
+    """
+    from animato.privacy import consent as ledger
+    from animato.report.console import consent_tables
+    from animato.store import Store, default_path
+
+    store = Store(_load_or_exit(plan_dir), store_path or default_path(plan_dir))
+    try:
+        current, history = ledger.state(store, customer), ledger.history(store, customer)
+    finally:
+        store.close()
+    if not history:
+        err.print(f"[red]no consent recorded for customer '{customer}'[/]")
+        raise typer.Exit(1)
+    for table in consent_tables(customer, current, history):
+        out.print(table)
+
+
+@app.command()
 def demo_data(
     out_dir: Path = typer.Argument(..., help="Folder for the Parquet files."),
     customers: int = typer.Option(10_000, min=1, help="Number of customers."),

@@ -18,10 +18,12 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from animato.engine import journeys
 from animato.engine.arbitration import WINDOWS, Candidate, Decision, Rules, decide, slots
 from animato.engine.clock import Interval
 from animato.engine.ids import row_id
 from animato.plan.model import Plan
+from animato.privacy import consent
 from animato.render import Rendered, render
 from animato.store.store import Store
 
@@ -61,7 +63,10 @@ def arbitrate(
     new = new.mutate(not_before=ibis.null(messages.send_at.type()))
     due = pending.filter(pending.retry_at.isnull() | (pending.retry_at <= now))
     retried = messages.join(due, "message_id").select(*new.columns[:-1], not_before=due.retry_at)
-    cands = ibis.union(new, retried)
+    # A message waiting since an earlier tick meets the hard filters again: a consent withdrawn
+    # or a suppression added meanwhile drops it before it is rendered.
+    new = new.mutate(held=ibis.null("string"))
+    cands = ibis.union(new, _recheck(store, plan, retried))
     customers = store.table("customers").select("customer_id", "timezone")
     cands = cands.left_join(customers, "customer_id").drop("customer_id_right")
     log = store.table("journey_log")
@@ -89,6 +94,8 @@ def arbitrate(
         for row in rows:
             if row["ended"]:  # converted or exited while the message waited
                 decisions.append(Decision(row["message_id"], "dropped:journey_ended"))
+            elif row["held"]:
+                decisions.append(Decision(row["message_id"], row["held"]))
             else:
                 live.append(_candidate(row, meta[row["action_id"]]))
         decisions += decide(live, _scheduled(store, live), rules, now, booked)
@@ -104,6 +111,31 @@ def arbitrate(
         if parts:
             store.append(name, pa.concat_tables(parts), unique=True)
     return counts
+
+
+def _recheck(store: Store, plan: Plan, retried: ir.Table) -> ir.Table:
+    """``retried`` with ``held``: ``dropped:suppressed`` or ``dropped:no_consent`` when the
+    customer may no longer be reached on the message's channel, else null.
+    """
+    purpose = {str(c): p for c, p in plan.conventions.consent.items()}
+    ok = consent.granted(store.table("consents"), retried)
+    ok = ok.filter(ok.purpose == ok.channel.substitute(purpose, else_=ibis.literal("marketing")))
+    ok = ok.select(_cid=ok.customer_id, _channel=ok.channel)
+    barred = journeys.suppressed(store.table("suppressions"), retried)
+    barred = barred.select(_bid=barred.customer_id, _bchannel=barred.channel)
+    t = retried.left_join(ok, (retried.customer_id == ok._cid) & (retried.channel == ok._channel))
+    t = t.left_join(
+        barred,
+        (t.customer_id == barred._bid)
+        & ((barred._bchannel == t.channel) | (barred._bchannel == "all")),
+    )
+    held = ibis.cases(
+        (t._bid.notnull(), "dropped:suppressed"),
+        (t._cid.isnull(), "dropped:no_consent"),
+        else_=ibis.null("string"),
+    )
+    t = t.mutate(held=held).drop("_cid", "_channel", "_bid", "_bchannel")
+    return t.distinct(on="message_id", keep="first")
 
 
 def _booked(store: Store, rules: Rules, now: datetime) -> Counter[tuple[str, str, object]]:

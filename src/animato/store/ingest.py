@@ -64,8 +64,18 @@ class IngestSummary:
         return self.loaded + self.duplicates + sum(self.quarantined.values())
 
 
-def ingest(store: Store, kind: Kind, path: str | Path, *, progress: bool = False) -> IngestSummary:
-    """Load a file of ``kind`` (customers, events or consents) into the store.
+def ingest(
+    store: Store,
+    kind: Kind,
+    path: str | Path,
+    *,
+    progress: bool = False,
+    origin: str | None = None,
+) -> IngestSummary:
+    """Load a file of ``kind`` (customers, events, consents or suppressions) into the store.
+
+    A consent or suppression row without a ``source`` gets ``origin`` (default ``file:<name>``),
+    so that every grant says where it came from.
 
     Good rows load; bad rows are kept in the ``quarantine`` table and in
     ``<input>.quarantine.csv`` (original columns, ``row_number``, ``reason``), which is removed
@@ -79,6 +89,7 @@ def ingest(store: Store, kind: Kind, path: str | Path, *, progress: bool = False
         try:
             phase("reading")
             rows = staging.stage(store, path)
+            rows.origin = origin or f"file:{path.name}"
             missing = [c for c in REQUIRED_COLUMNS[kind] if rows.find(c) is None]
             if missing and rows.columns:  # (JSON without a single object: all rows malformed)
                 raise StoreError(
@@ -267,7 +278,7 @@ def _consents(rows: Rows) -> ir.Table:
         customer_id=rows.text(rows.find("customer_id")),
         channel=rows.text(rows.find("channel")).lower(),
         purpose=rows.text(rows.find("purpose")),
-        source=rows.text(rows.find("source")),
+        source=rows.text(rows.find("source")).fill_null(rows.origin),
         wording_version=rows.text(rows.find("wording_version")),
     )
     rows.check(lambda t: t.customer_id.isnull(), "missing_customer_id")
@@ -294,7 +305,7 @@ def _suppressions(rows: Rows) -> ir.Table:
         customer_id=rows.text(rows.find("customer_id")),
         channel=rows.text(rows.find("channel")).lower().fill_null("all"),
         reason=rows.text(rows.find("reason")),
-        source=rows.text(rows.find("source")),
+        source=rows.text(rows.find("source")).fill_null(rows.origin),
     )
     rows.check(lambda t: t.customer_id.isnull(), "missing_customer_id")
     rows.check(lambda t: ~t.channel.isin([*CHANNELS, "all"]), "bad_channel")
