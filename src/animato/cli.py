@@ -387,6 +387,83 @@ def consent(
         out.print(table)
 
 
+privacy = typer.Typer(help="Access, erasure and retention of customers' personal data.")
+app.add_typer(privacy, name="privacy")
+
+
+@privacy.command("export")
+def privacy_export(
+    customer: str = typer.Argument(..., help="Customer id."),
+    file: Path = typer.Option(..., "--out", help="JSON file to write."),
+    plan_dir: Path = typer.Option(Path("."), "--plan", help="Plan folder."),
+    store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+) -> None:
+    """Write everything animato holds about a customer as JSON (right of access); logged.
+
+    Example: animato privacy export C000042 --out C000042.json --plan examples/retail
+    """
+    from animato.privacy import access
+    from animato.store import Store, default_path
+
+    store = Store(_load_or_exit(plan_dir), store_path or default_path(plan_dir))
+    try:
+        document = access.export(store, customer)
+    except AnimatoError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    access.write(document, file)
+    rows = sum(len(r) for r in document["tables"].values())
+    out.print(f"Export of {customer}: [bold]{file}[/] ({rows} rows, {len(document['tables'])}"
+              f" tables, {len(document['messages'])} messages)")  # fmt: skip
+
+
+@privacy.command("erase")
+def privacy_erase(
+    customers: list[str] = typer.Argument(..., help="Customer id(s)."),
+    plan_dir: Path = typer.Option(Path("."), "--plan", help="Plan folder."),
+    store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+) -> None:
+    """Delete customers' personal data everywhere (store, outbox, files, quarantine, simulation
+    copies); KPI rows stay pseudonymised and a later import stays suppressed. Logged.
+
+    Needs the store to itself (stop 'animato serve', or erase through its API).
+
+    Example: animato privacy erase C000042 --plan examples/retail --store build/demo.duckdb
+    """
+    from animato.privacy.erasure import erase_offline
+    from animato.store import default_path
+
+    try:
+        done = erase_offline(_load_or_exit(plan_dir), store_path or default_path(plan_dir),
+                             customers)  # fmt: skip
+    except AnimatoError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    out.print(f"Erased {len(done.customers)} customer(s): "
+              + ", ".join(f"{t} {n:,}" for t, n in sorted(done.rows.items()))
+              + f"; {len(done.files)} file(s) rewritten")  # fmt: skip
+
+
+@privacy.command("purge")
+def privacy_purge(
+    plan_dir: Path = typer.Option(Path("."), "--plan", help="Plan folder."),
+    store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+    now: datetime = typer.Option(None, help="As of this time (ISO, UTC); default: now."),
+) -> None:
+    """Apply the retention periods of the conventions (events, inactive customers, quarantine).
+
+    Example: animato privacy purge --plan examples/retail --store build/demo.duckdb
+    """
+    from animato.privacy.retention import purge_offline
+    from animato.store import default_path
+
+    done = purge_offline(_load_or_exit(plan_dir), store_path or default_path(plan_dir), now)
+    rows = ", ".join(f"{t} {n:,}" for t, n in sorted(done.rows.items())) or "no row"
+    out.print(f"Purged: {rows}; {done.customers:,} inactive customer(s) erased")
+
+
 @app.command()
 def demo_data(
     out_dir: Path = typer.Argument(..., help="Folder for the Parquet files."),

@@ -206,3 +206,25 @@ def _new_events(
     timely = events.filter(events.time > as_of, events.time <= now)
     late = events.filter(events._loaded_at > loaded_mark, events.time <= as_of)
     return ibis.union(timely, late)
+
+
+def recompute(store: Store, who: ir.Table) -> None:
+    """Recompute, as of the state's time, the rows of the customers of ``who`` (a table with
+    ``customer_id``) whose events were removed rather than added (a retention purge).
+    """
+    meta = store.table(META).to_pyarrow().to_pylist()
+    con = store.con
+    if not meta or STATE not in con.list_tables():
+        return  # no state yet: the next tick builds it
+    as_of = meta[0]["as_of"]
+    aggs = columns(store.plan, Compiler(store.plan, as_of))
+    if not aggs:
+        return
+    con.create_table("_recompute", who.select("customer_id").distinct(), temp=True, overwrite=True)
+    fresh = aggregate_table(store.table("events"), aggs, as_of, con.table("_recompute"))
+    assert fresh is not None
+    chosen = 'SELECT customer_id FROM "_recompute"'
+    con.raw_sql(f'DELETE FROM "{STATE}" WHERE customer_id IN ({chosen})')
+    names = ", ".join(f'"{c}"' for c in fresh.columns)
+    con.raw_sql(f'INSERT INTO "{STATE}" ({names}) {con.compile(fresh)}')
+    con.drop_table("_recompute")

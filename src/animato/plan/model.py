@@ -256,6 +256,16 @@ class Sender(Strict):
     transliterate: bool = False
 
 
+class Retention(Strict):
+    """How long data is kept (e.g. per CNIL practice: events 36 months, prospects without
+    activity 3 years); ``animato privacy purge`` applies it, ``animato serve`` daily.
+    """
+
+    events: DurationT | None = None
+    inactive_customers: DurationT | None = None  # no event nor consent change for this long
+    quarantine: DurationT | None = None
+
+
 def _default_weights() -> dict[Criterion, float]:
     return {
         "business_impact": 1.0,
@@ -283,6 +293,7 @@ class Conventions(Strict):
     capacity: dict[Channel, Capacity] = Field(default_factory=dict)
     senders: dict[Channel, Sender] = Field(default_factory=dict)
     matrix_weights: dict[Criterion, float] = Field(default_factory=_default_weights)
+    retention: Retention = Field(default_factory=Retention)
 
 
 # --- actions -------------------------------------------------------------------------------

@@ -79,12 +79,11 @@ def compute(store: Store, start: datetime, end: datetime, assume: engagement.Ass
     figures.tables["matrix"] = _matrix(store, start, end)
     figures.tables["engagement"] = _engagement(store, end)
     behavioural = sorted(s.id for s in plan.scenarios if s.trigger.kind in BEHAVIOURAL)
-    counted = sent.aggregate(
-        total=sent.count(), mine=sent.action_id.isin(behavioural).cast("int64").sum()
-    )
+    mine = sent.action_id.isin(behavioural).cast("int64").sum() if behavioural else None
+    counted = sent.aggregate(total=sent.count(), **({"mine": mine} if mine is not None else {}))
     row = counted.to_pyarrow().to_pylist()[0]
     if row["total"]:
-        figures.centricity = (row["mine"] or 0) / row["total"]
+        figures.centricity = (row.get("mine") or 0) / row["total"]
     return figures
 
 

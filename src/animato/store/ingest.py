@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 
 from animato.errors import StoreError
 from animato.plan.model import CHANNELS
+from animato.privacy import identities
 from animato.store import quarantine, staging
 from animato.store.schema import FIELD_DTYPES, event_properties
 from animato.store.staging import BAD, LOOKED_UP, REASON, ROW, Rows, content_id, is_null, of_types
@@ -354,6 +355,7 @@ def _keyed(table: str, key: str) -> Loader:
 def _load_customers(store: Store, good: ir.Table, loaded_at: datetime, distinct: bool) -> int:
     """Append new versions to the log; replace the current row of customers that changed.
 
+    A customer whose id, email or phone was erased before is suppressed on every channel.
     A row changes its customer when it is the file's last row for that customer and differs from
     the current row; a row counts as loaded when it adds a version or changes its customer.
     """
@@ -369,7 +371,9 @@ def _load_customers(store: Store, good: ir.Table, loaded_at: datetime, distinct:
         f"DELETE FROM customers WHERE customer_id IN"
         f" (SELECT customer_id FROM temp.{CUSTOMERS} WHERE _changes)"
     )
-    store.append("customers", staged.filter(staged._changes), unique=True)
+    changed = staged.filter(staged._changes)
+    store.append("customers", changed, unique=True)
+    identities.guard(store, changed, loaded_at)  # an erased person stays suppressed
     return loaded
 
 

@@ -264,6 +264,21 @@ SEGMENT_LOG = ibis.schema(
     }
 )
 
+# Privacy: every export, erasure and purge (``customer_id`` is the pseudonym once erased), and
+# the keyed hashes (HMAC) of the identifiers of erased customers, which ingestion checks.
+PRIVACY_LOG = ibis.schema(
+    {
+        "row_id": STRING,
+        "action": STRING,
+        "customer_id": STRING,
+        "time": TS,
+        "actor": STRING,
+        "detail": STRING,
+    }
+)
+
+ERASED = ibis.schema({"fingerprint": STRING, "kind": STRING, "time": TS})
+
 STATE_META = ibis.schema({"as_of": TS, "loaded_mark": TS, "signature": STRING})
 
 STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
@@ -281,6 +296,8 @@ STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
     "engagement": (ENGAGEMENT, "row_id"),
     "delivery_attempts": (DELIVERY_ATTEMPTS, "row_id"),
     "deliveries": (DELIVERIES, "message_id"),
+    "privacy_log": (PRIVACY_LOG, "row_id"),
+    "erased_identities": (ERASED, "fingerprint"),
 }
 
 
