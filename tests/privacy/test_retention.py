@@ -45,7 +45,8 @@ def lived(folder: Path) -> Path:
     schema = store.table("quarantine").schema().to_pyarrow()
     rejected = [
         {"kind": "events", "source": "/x.csv", "row_number": n, "record": "{}", "reason": "r",
-         "_loaded_at": loaded} for n, loaded in ((1, datetime(2025, 1, 1)), (2, datetime(2026, 5, 1)))
+         "_loaded_at": loaded}
+        for n, loaded in ((1, datetime(2025, 1, 1)), (2, datetime(2026, 5, 1)))
     ]  # fmt: skip
     store.append("quarantine", pa.Table.from_pylist(rejected, schema=schema))
     Engine(store).tick(datetime(2026, 5, 31, 23), since=datetime(2026, 5, 30))
