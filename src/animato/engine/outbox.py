@@ -104,9 +104,14 @@ def arbitrate(
         for decision in decisions:
             mine = counts.setdefault(by_id[decision.message_id], {})
             mine[decision.decision] = mine.get(decision.decision, 0) + 1
-        for message_id in failed:
+        for message_id, error in failed:
+            # a customer without a field the template reads (and no default) is left out of
+            # this message (degraded mode); any other error is the template's
+            reason = (
+                "failed:missing_data" if error.startswith("missing_data:") else "failed:template"
+            )
             mine = counts[by_id[message_id]]
-            mine["failed:template"] = mine.get("failed:template", 0) + 1
+            mine[reason] = mine.get(reason, 0) + 1
     for name, parts in written.items():
         if parts:
             store.append(name, pa.concat_tables(parts), unique=True)
@@ -231,9 +236,10 @@ def _write(
     batch: int,
     rendering: bool,
     written: dict[str, list[pa.Table]],
-) -> list[str]:
+) -> list[tuple[str, str]]:
     """Add the decisions and the accepted messages, rendered, to ``written``; return the
-    messages whose template failed (they stay in the outbox with their error, and are not sent).
+    messages whose rendering failed, with their error (they stay in the outbox with it, and are
+    not sent).
 
     Email bodies go to ``<tick>-<batch>.parquet`` in the store's content folder (the outbox row
     names the file); a tick that fails leaves at most files that no row names.
@@ -289,7 +295,7 @@ def _write(
     if bodies:
         pq.write_table(pa.Table.from_pylist(bodies), store.content_dir / name, compression="zstd")
     written["outbox"].append(_table(out, store, "outbox"))
-    return [m["message_id"] for m in out if m["error"]]
+    return [(m["message_id"], m["error"]) for m in out if m["error"]]
 
 
 def bodies(store: Store, message_ids: list[str]) -> dict[str, dict[str, str]]:
