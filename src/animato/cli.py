@@ -103,6 +103,11 @@ def run(
         None, help="Tick once a day from --now until this time, and print the total."
     ),
     store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+    backend: str = typer.Option(
+        None,
+        envvar="ANIMATO_BACKEND",
+        help="Run on a database server instead of the store file: postgres://user@host:port/db.",
+    ),
 ) -> None:
     """Run one tick over (last tick, now] and print enrolments and decisions per scenario.
 
@@ -113,7 +118,11 @@ def run(
     from animato.store import Store, default_path
 
     plan = _load_or_exit(plan_dir)
-    store = Store(plan, store_path or default_path(plan_dir))
+    try:
+        store = Store(plan, backend or store_path or default_path(plan_dir))
+    except AnimatoError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
     engine = Engine(store)
     first = now or datetime.now(UTC).replace(tzinfo=None)
     moments = [first]
