@@ -32,14 +32,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from animato.delivery.worker import files_dir
+from animato.engine.state import STATE
 from animato.errors import StoreError
 from animato.plan.model import Plan
 from animato.privacy import audit
 from animato.privacy.identities import Keys, remember
+from animato.store import schema
 from animato.store.quarantine import quarantine_path
 from animato.store.store import Store
 
-DELETED = ("customers", "customer_versions", "consents", "suppressions", "customer_state")
+DELETED = ("customers", "customer_versions", "consents", "suppressions", STATE)
 # Tables whose rows stay, under the pseudonym, with these columns cleared.
 KEPT: dict[str, tuple[str, ...]] = {
     "enrolments": (),
@@ -98,6 +100,8 @@ def erase(
     done again from the start, since the store still names what to look for.
     Example: ``erase(Store(plan, "store.duckdb"), ["C000042"])``
     """
+    if store.server:
+        raise StoreError("erasure works on a DuckDB store for now, not on a database server")
     now = now or datetime.now(UTC).replace(tzinfo=None)
     ids = sorted(set(customer_ids))
     keys = Keys.of(store)
@@ -151,6 +155,9 @@ def _identities(store: Store, ids: list[str]) -> dict[str, set[tuple[str, str]]]
 
 def stored(store: Store) -> set[str]:
     """The store's own tables (not the temporary ones, nor registered views)."""
+    if store.server:
+        known = {*schema.tables(store.plan), STATE}
+        return known & set(store.con.list_tables())
     found = store.con.raw_sql(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
         " AND schema_name = 'main' AND NOT temporary"

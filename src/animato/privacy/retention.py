@@ -21,6 +21,7 @@ import ibis
 import pyarrow as pa
 
 from animato.engine import state
+from animato.errors import StoreError
 from animato.plan.model import Plan
 from animato.privacy import audit
 from animato.privacy.erasure import compact, erase
@@ -40,6 +41,8 @@ def purge(store: Store, now: datetime | None = None, *, actor: str = "cli") -> P
 
     Example: ``purge(Store(plan, "store.duckdb"))``
     """
+    if store.server:
+        raise StoreError("the purge works on a DuckDB store for now, not on a database server")
     now = now or datetime.now(UTC).replace(tzinfo=None)
     rules = store.plan.conventions.retention
     done = Purge()

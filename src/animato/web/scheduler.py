@@ -48,7 +48,7 @@ class Scheduler:
         self.store, self.settings = store, settings
         self.tick_every, self.deliver_every = tick_every, deliver_every
         declared = store.plan.conventions.retention.model_dump(exclude_none=True)
-        self.purge_every = purge_every if declared else 0.0
+        self.purge_every = purge_every if declared and not store.server else 0.0
         self.status = Status()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="animato-scheduler", daemon=True)
