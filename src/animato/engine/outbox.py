@@ -66,7 +66,11 @@ def arbitrate(
     # A message waiting since an earlier tick meets the hard filters again: a consent withdrawn
     # or a suppression added meanwhile drops it before it is rendered.
     new = new.mutate(held=ibis.null("string"))
-    cands = ibis.union(new, _recheck(store, plan, retried))
+    if int(due.count().to_pyarrow().as_py()):  # (most ticks retry nothing: no consent scan)
+        retried = _recheck(store, plan, retried)
+    else:
+        retried = retried.mutate(held=ibis.null("string"))
+    cands = ibis.union(new, retried)
     customers = store.table("customers").select("customer_id", "timezone")
     cands = cands.left_join(customers, "customer_id").drop("customer_id_right")
     log = store.table("journey_log")
