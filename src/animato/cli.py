@@ -320,8 +320,12 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     tick_every: float = typer.Option(15, help="Minutes between two ticks (0: no ticks)."),
     deliver_every: float = typer.Option(60, help="Seconds between deliveries (0: none)."),
+    purge_every: float = typer.Option(
+        24, help="Hours between two retention purges (0: none; the plan declares retention)."
+    ),
 ) -> None:
-    """Serve tracking, the ingestion API and /health, and run ticks and delivery on schedule.
+    """Serve tracking, the ingestion and privacy API and /health, and run ticks, delivery and
+    the retention purge on schedule.
 
     Settings come from ANIMATO_* variables: ANIMATO_API_TOKEN (the API's bearer token),
     ANIMATO_PUBLIC_URL (of the tracking links), ANIMATO_SECRET, ANIMATO_SMTP_HOST… Stop it with
@@ -336,7 +340,8 @@ def serve(
     plan = _load_or_exit(plan_dir)
     try:
         run_server(plan, store_path or default_path(plan_dir), Settings.from_env(), host=host,
-                   port=port, tick_every=tick_every * 60, deliver_every=deliver_every)  # fmt: skip
+                   port=port, tick_every=tick_every * 60, deliver_every=deliver_every,
+                   purge_every=purge_every * 3600)  # fmt: skip
     except AnimatoError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None

@@ -194,8 +194,11 @@ def test_an_erased_customer_leaves_no_personal_data_and_stays_suppressed(lived: 
     store.close()
 
 
-def test_erasing_an_unknown_customer_is_an_error(lived: Path) -> None:
-    where = ["--plan", str(lived / "plan"), "--store", str(lived / "store" / "store.duckdb")]
+def test_erasing_an_unknown_customer_is_an_error(tmp_path: Path) -> None:
+    plan_dir = tmp_path / "plan"
+    (plan_dir / "templates").mkdir(parents=True)
+    (plan_dir / "plan.yaml").write_text(PLAN[: PLAN.index("    campaigns:")])
+    where = ["--plan", str(plan_dir), "--store", str(tmp_path / "store.duckdb")]
     result = CliRunner().invoke(app, ["privacy", "erase", "nobody", *where])
     assert result.exit_code == 1 and "nothing is known of customer(s) nobody" in result.output
 

@@ -304,9 +304,10 @@ def _target_sizes(store: Store, end: datetime) -> dict[str | None, int]:
 def coverage(store: Store) -> pa.Table:
     """Per scenario and campaign, each customer field and event type it reads (see
     :mod:`animato.plan.collection`) with the customers of the base who have it (a value, or at
-    least one such event), then ``*`` with those who have all its fields: those it can reach
-    with full data; the others only in degraded mode (a trigger on a missing date never fires,
-    a condition on a missing value is false, a template falls back on its ``default``).
+    least one such event), then ``*`` with those who have all the fields its trigger,
+    conditions, target and templates read (addresses aside): those it reaches with full data,
+    the others only in degraded mode (a trigger on a missing date never fires, a condition on
+    a missing value is false, a template falls back on its ``default``).
     """
     plan = store.plan
     templates = discover(plan.folder / "templates") if plan.folder else {}
@@ -315,8 +316,13 @@ def coverage(store: Store) -> pa.Table:
     fields = sorted({n.name for ns in read.values() for n in ns if n.kind == "field"})
     customers = store.table("customers")
     fields = [f for f in fields if f in customers.columns]
-    by_action = {a: sorted({n.name for n in ns if n.kind == "field"} & set(fields))
-                 for a, ns in read.items()}  # fmt: skip
+    # "all its fields": those that decide who it reaches and what it says; the channels'
+    # addresses have their own verdicts (dropped:no_address, the fallback channel)
+    by_action = {
+        a: sorted({n.name for n in ns if n.kind == "field" and not n.use.startswith("channel ")}
+                  & set(fields))
+        for a, ns in read.items()
+    }  # fmt: skip
     sums: dict[str, ir.Scalar] = {"n": customers.count()}
     sums |= {f"f{i}": customers[f].notnull().cast("int64").sum() for i, f in enumerate(fields)}
     for i, mine in enumerate(by_action.values()):
