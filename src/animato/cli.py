@@ -376,6 +376,35 @@ def ingest(
 
 
 @app.command()
+def transfer(
+    backend: str = typer.Argument(..., help="Target database: postgres://user@host:port/db."),
+    plan_dir: Path = typer.Option(Path("."), "--plan", help="Plan folder."),
+    store_path: Path = typer.Option(None, "--store", help="Source store (default in the plan)."),
+) -> None:
+    """Copy a store's validated inputs (customers, events, consents…) to a database server,
+    where ``animato run --backend`` then runs the plan; rows already there are skipped.
+
+    Example: animato transfer postgres://crm@db:5432/animato --plan examples/retail
+    """
+    from animato.store import Store, default_path
+    from animato.store.transfer import copy_inputs
+
+    plan = _load_or_exit(plan_dir)
+    try:
+        source = Store(plan, store_path or default_path(plan_dir))
+        target = Store(plan, backend)
+    except AnimatoError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    with err.status("copying the inputs"):
+        added = copy_inputs(source, target)
+    source.close()
+    target.close()
+    for name, n in added.items():
+        out.print(f"{name}: {n:,} rows added")
+
+
+@app.command()
 def consent(
     customer: str = typer.Argument(..., help="Customer id."),
     plan_dir: Path = typer.Option(Path("."), "--plan", help="Plan folder."),

@@ -132,22 +132,16 @@ def _recheck(store: Store, plan: Plan, retried: ir.Table) -> ir.Table:
     purpose = {str(c): p for c, p in plan.conventions.consent.items()}
     ok = consent.granted(store.table("consents"), retried)
     ok = ok.filter(ok.purpose == ok.channel.substitute(purpose, else_=ibis.literal("marketing")))
-    ok = ok.select(_cid=ok.customer_id, _channel=ok.channel)
     barred = journeys.suppressed(store.table("suppressions"), retried)
-    barred = barred.select(_bid=barred.customer_id, _bchannel=barred.channel)
-    t = retried.left_join(ok, (retried.customer_id == ok._cid) & (retried.channel == ok._channel))
-    t = t.left_join(
-        barred,
-        (t.customer_id == barred._bid)
-        & ((barred._bchannel == t.channel) | (barred._bchannel == "all")),
-    )
+    allowed = (ok.customer_id + "|" + ok.channel).name("key")
+    blocked = (barred.customer_id + "|" + barred.channel).name("key")
+    mine = retried.customer_id + "|" + retried.channel
     held = ibis.cases(
-        (t._bid.notnull(), "dropped:suppressed"),
-        (t._cid.isnull(), "dropped:no_consent"),
+        (mine.isin(blocked) | (retried.customer_id + "|all").isin(blocked), "dropped:suppressed"),
+        (~mine.isin(allowed), "dropped:no_consent"),
         else_=ibis.null("string"),
     )
-    t = t.mutate(held=held).drop("_cid", "_channel", "_bid", "_bchannel")
-    return t.distinct(on="message_id", keep="first")
+    return retried.mutate(held=held)
 
 
 def _booked(store: Store, rules: Rules, now: datetime) -> Counter[tuple[str, str, object]]:
