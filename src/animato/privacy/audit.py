@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,22 +14,31 @@ from animato.store.store import Store
 
 
 def log(
-    store: Store, action: str, customer_id: str, time: datetime, actor: str, **detail: Any
+    store: Store,
+    action: str,
+    customers: str | Sequence[str],
+    time: datetime,
+    actor: str,
+    **detail: Any,
 ) -> None:
-    """Append one entry: ``export``, ``erase`` or ``purge``, by ``cli``, ``api`` or
-    ``scheduler``, with what it did (counts, file) as JSON.
+    """Append one entry per customer (``""`` for none): ``export``, ``erase`` or ``purge``, by
+    ``cli``, ``api`` or ``scheduler``, with what it did (counts, files) as JSON.
     """
     text = json.dumps(detail, sort_keys=True, default=str)
-    entry = {
-        "row_id": row_id(action, customer_id, time.isoformat(), actor, text),
-        "action": action,
-        "customer_id": customer_id,
-        "time": time,
-        "actor": actor,
-        "detail": text,
-    }
+    names = [customers] if isinstance(customers, str) else list(customers)
+    entries = [
+        {
+            "row_id": row_id(action, customer, time.isoformat(), actor, text),
+            "action": action,
+            "customer_id": customer,
+            "time": time,
+            "actor": actor,
+            "detail": text,
+        }
+        for customer in names
+    ]
     schema = store.table("privacy_log").schema().to_pyarrow()
-    store.append("privacy_log", pa.Table.from_pylist([entry], schema=schema))
+    store.append("privacy_log", pa.Table.from_pylist(entries, schema=schema))
 
 
 def entries(store: Store) -> list[dict[str, Any]]:

@@ -122,10 +122,9 @@ def erase(
             if remember_identities:
                 remember(store, keys, (i for found in people.values() for i in found), now)
             done.rows = _rows(store, con)
-            for pseudonym in erasing["pseudonym"].to_pylist():
-                rows = done.rows if len(ids) == 1 else {}
-                audit.log(store, "erase", pseudonym, now, actor, reason=reason, rows=rows,
-                          files=len(done.files))  # fmt: skip
+            rows = done.rows if len(ids) == 1 else {}
+            audit.log(store, "erase", erasing["pseudonym"].to_pylist(), now, actor,
+                      reason=reason, rows=rows, files=len(done.files))  # fmt: skip
     finally:
         con.unregister(ERASING)
         con.unregister(MARKS)
@@ -237,8 +236,14 @@ def _drop_lines(path: Path, ids: set[str], marks: Iterable[str]) -> bool:
         return False
     header, body = rows[0], rows[1:]
 
+    exact = {m.lower() for m in marks}
+    inside = marks if len(marks) <= 50 else []  # a purge of many: whole cells only
+
     def personal(row: list[str]) -> bool:
-        return any(cell in ids or any(m in cell for m in marks) for cell in row)
+        return any(
+            cell in ids or cell.strip().lower() in exact or any(m in cell for m in inside)
+            for cell in row
+        )
 
     kept = [row for row in body if not personal(row)]
     if len(kept) == len(body):

@@ -69,7 +69,7 @@ def purge(store: Store, now: datetime | None = None, *, actor: str = "cli") -> P
                 f"DELETE FROM quarantine WHERE _loaded_at < {_ts(cutoff)}"
             ).fetchone()
             done.rows["quarantine"] = int(removed[0]) if removed else 0
-        audit.log(store, "purge", "", now, actor, rows=done.rows, customers=done.customers)
+        audit.log(store, "purge", "", now, actor, rows=done.rows, erased=done.customers)
     return done
 
 
