@@ -206,7 +206,7 @@ def _files(store: Store, ids: set[str], marks: list[str]) -> list[str]:
         path = store.content_dir / name
         if path.exists() and _drop_messages(path, {m["message_id"] for m in messages}):
             changed.append(str(path))
-    folder = Path(files_dir(store))
+    folder = Path(os.environ.get("ANIMATO_FILES_DIR") or files_dir(store))  # as delivery does
     csvs = sorted(folder.rglob("*.csv")) if folder.exists() else []
     sources = store.table("quarantine").source.to_pyarrow().to_pylist()
     csvs += [quarantine_path(Path(s)) for s in sorted(set(sources))]
