@@ -72,6 +72,32 @@ def day_of_activity(ids: np.ndarray, day: datetime, share: float, seed: int) -> 
     )
 
 
+def agree(local: Store, backend: Store, moments: list[datetime]) -> None:
+    """The same ticks on the DuckDB store, and whether every decision log matches row for row."""
+    t0 = time.perf_counter()
+    engine = Engine(local)
+    engine.tick(moments[0], since=END - timedelta(days=1))  # as the first tick above
+    for moment in moments[1:]:
+        engine.tick(moment)
+    print(f"the same ticks on DuckDB: {time.perf_counter() - t0:.1f} s")
+    for table in ("enrolments", "journey_log", "messages", "decisions"):
+        rows = [_rows(store, table) for store in (local, backend)]
+        verdict = "same rows" if rows[0] == rows[1] else f"{len(rows[0] ^ rows[1]):,} rows differ"
+        print(f"  {table}: {len(rows[0]):,} on DuckDB, {len(rows[1]):,} on the backend: {verdict}")
+
+
+def _rows(store: Store, table: str) -> set[tuple[object, ...]]:
+    logs = store.table(table)
+    rows = logs.select(*[c for c in logs.columns if c != "_loaded_at"]).to_pyarrow().to_pylist()
+    return {tuple(_plain(v) for v in row.values()) for row in rows}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return round(float(value), 9) if isinstance(value, float) else value
+
+
 def peak_mb() -> float:
     """Peak resident memory of this process, in MB (Linux reports kB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -159,6 +185,8 @@ def main() -> None:
                 f" {result.messages:,} messages)"
             )
         print(f"steady-state daily tick: median {statistics.median(ticks):.2f} s")
+        if ticking is not store:
+            agree(store, ticking, [END + timedelta(days=d, hours=23) for d in range(args.days + 1)])
         store.close()
         ticking.close()
         print(f"peak memory: {peak_mb():,.0f} MB")
