@@ -209,18 +209,14 @@ def recompute(store: Store, who: ir.Table) -> None:
     ``customer_id``) whose events were removed rather than added (a retention purge).
     """
     meta = store.table(META).to_pyarrow().to_pylist()
-    con = store.con
-    if not meta or STATE not in con.list_tables():
+    if not meta or STATE not in store.con.list_tables():
         return  # no state yet: the next tick builds it
     as_of = meta[0]["as_of"]
     aggs = columns(store.plan, Compiler(store.plan, as_of))
     if not aggs:
         return
-    con.create_table("_recompute", who.select("customer_id").distinct(), temp=True, overwrite=True)
-    fresh = aggregate_table(store.table("events"), aggs, as_of, con.table("_recompute"))
+    chosen = store.materialize("_recompute", who.select("customer_id").distinct())
+    fresh = aggregate_table(store.table("events"), aggs, as_of, chosen)
     assert fresh is not None
-    chosen = 'SELECT customer_id FROM "_recompute"'
-    con.raw_sql(f'DELETE FROM "{STATE}" WHERE customer_id IN ({chosen})')
-    names = ", ".join(f'"{c}"' for c in fresh.columns)
-    con.raw_sql(f'INSERT INTO "{STATE}" ({names}) {con.compile(fresh)}')
-    con.drop_table("_recompute")
+    store.delete(STATE, "customer_id", chosen)
+    store.insert(STATE, fresh)
