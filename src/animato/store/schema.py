@@ -264,6 +264,17 @@ SEGMENT_LOG = ibis.schema(
     }
 )
 
+# Scenarios paused from the dashboard: the latest row per action says whether it is paused.
+PAUSES = ibis.schema(
+    {
+        "row_id": STRING,
+        "action_id": STRING,
+        "paused": dt.Boolean(),
+        "time": TS,
+        "by": STRING,
+    }
+)
+
 STATE_META = ibis.schema({"as_of": TS, "loaded_mark": TS, "signature": STRING})
 
 STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
@@ -281,6 +292,7 @@ STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
     "engagement": (ENGAGEMENT, "row_id"),
     "delivery_attempts": (DELIVERY_ATTEMPTS, "row_id"),
     "deliveries": (DELIVERIES, "message_id"),
+    "pauses": (PAUSES, "row_id"),
 }
 
 
