@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from animato.delivery.worker import deliver
-from animato.engine import Engine
+from animato.engine import Engine, TickResult
 from animato.settings import Settings
 from animato.store.store import Store
 
@@ -34,11 +35,18 @@ class Scheduler:
     """Runs ``tick(now)`` every ``tick_every`` seconds and delivery every ``deliver_every``."""
 
     def __init__(
-        self, store: Store, settings: Settings, tick_every: float, deliver_every: float
+        self,
+        store: Store,
+        settings: Settings,
+        tick_every: float,
+        deliver_every: float,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store, self.settings = store, settings
         self.tick_every, self.deliver_every = tick_every, deliver_every
+        self.clock = clock or wall_clock
         self.status = Status()
+        self.lock = threading.Lock()  # one tick or delivery at a time on the engine's store
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="animato-scheduler", daemon=True)
 
@@ -75,15 +83,23 @@ class Scheduler:
             log.exception("scheduler: %s failed", action.__name__)
             self.status.error = f"{action.__name__}: {exc}"
 
-    def tick(self) -> None:
-        """One tick at the current time."""
-        now = datetime.now(UTC).replace(tzinfo=None)
-        Engine(self.store).tick(now)
-        self.status.last_tick = now
+    def tick(self, now: datetime | None = None) -> TickResult:
+        """One tick at ``now`` (default: the clock's time)."""
+        with self.lock:
+            moment = now or self.clock()
+            result = Engine(self.store).tick(moment)
+            self.status.last_tick = moment
+            return result
 
     def deliver(self) -> None:
         """Deliver what is due now."""
-        now = datetime.now(UTC).replace(tzinfo=None)
-        summary = deliver(self.store, self.settings, now, stop=self._stop)
+        with self.lock:
+            now = self.clock()
+            summary = deliver(self.store, self.settings, now, stop=self._stop)
         self.status.last_delivery = now
         self.status.delivered = {k: dict(v) for k, v in summary.counts.items()}
+
+
+def wall_clock() -> datetime:
+    """The current time, naive UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
