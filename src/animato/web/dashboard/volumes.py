@@ -65,8 +65,14 @@ def campaign_volumes(store: Store, year: int, targets: dict[str | None, int]) ->
 
 
 def pressure_now(store: Store, last_tick: datetime) -> figures.Figures:
-    """Pressure over the weeks up to the last tick, from the live outbox."""
-    return figures.pressure(store, last_tick - timedelta(weeks=NOW_WEEKS), last_tick)
+    """Pressure over the weeks up to the last tick (since the first tick, if later), from the
+    live outbox.
+    """
+    first = store.table("ticks").previous.min().to_pyarrow().as_py()
+    start = last_tick - timedelta(weeks=NOW_WEEKS)
+    if isinstance(first, datetime) and first > start:
+        start = first
+    return figures.pressure(store, start, last_tick)
 
 
 def last_simulation(plan: m.Plan, folder: Path) -> figures.Figures | None:
