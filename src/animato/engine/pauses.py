@@ -34,6 +34,6 @@ def set_paused(store: Store, action_id: str, on: bool, by: str, at: datetime) ->
         "action_id": action_id,
         "paused": on,
         "time": at,
-        "by": by,
+        "who": by,
     }
     store.append("pauses", pa.Table.from_pylist([row]))

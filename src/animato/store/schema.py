@@ -271,7 +271,7 @@ PAUSES = ibis.schema(
         "action_id": STRING,
         "paused": dt.Boolean(),
         "time": TS,
-        "by": STRING,
+        "who": STRING,
     }
 )
 

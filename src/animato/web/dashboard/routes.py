@@ -230,8 +230,8 @@ def router(service: Service) -> APIRouter:
             else None
         )
         folder = _simulation_folder(service)
-        meta = folder / "simulation.json"
-        stamp = meta.stat().st_mtime if meta.exists() else None
+        report = folder / "report.html"  # written last: the tables are complete
+        stamp = report.stat().st_mtime if report.exists() else None
         before = pages.cached("simulation", stamp, lambda: last_simulation(plan, folder))
         job = next((j for j in service.jobs.history if j.kind == "simulation"), None)
         body = [
@@ -333,6 +333,7 @@ def router(service: Service) -> APIRouter:
                     for t in ops.ticks
                 ],
                 empty="No tick yet.",
+                css="ticks",
             ),
             "<h2>Outbox backlog</h2>",
             table(
@@ -342,6 +343,7 @@ def router(service: Service) -> APIRouter:
                     for b in ops.backlog
                 ],
                 empty="The outbox is empty: everything went out.",
+                css="backlog",
             ),
             "<h2>Delivery errors</h2>",
             table(
@@ -351,12 +353,14 @@ def router(service: Service) -> APIRouter:
                     for f in ops.failures
                 ],
                 empty="No delivery error.",
+                css="failures",
             ),
             "<h2>Quarantined input rows</h2>",
             table(
                 ["kind", "reason", "rows", "last loaded"],
                 [[q["kind"], q["reason"], q["rows"], q["last"]] for q in ops.quarantine],
                 empty="No quarantined row.",
+                css="quarantine",
             ),
             table(
                 ["loaded", "kind", "file", "row", "reason", "record"],
@@ -372,6 +376,7 @@ def router(service: Service) -> APIRouter:
                     for q in ops.quarantined
                 ],
                 empty="",
+                css="quarantined",
             ),
         ]
         running = job is not None and job.running
