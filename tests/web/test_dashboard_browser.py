@@ -229,6 +229,7 @@ def test_an_operator_sees_every_page_with_the_store_s_figures(page: Page, demo: 
         "select o.customer_id, c.email, o.subject from outbox o join customers c using"
         " (customer_id) where o.subject is not null order by o.message_id limit 1"
     )[0]
+    opened = demo.sql("select count(*) from engagement where kind = 'opened'")[0][0]
     page.click("nav >> text=Customers")
     page.fill("input[name=q]", email.upper())
     page.click("button:text('Search')")
@@ -242,6 +243,10 @@ def test_an_operator_sees_every_page_with_the_store_s_figures(page: Page, demo: 
     )[0][0]
     assert rows == decided > 0
     assert page.get_by_text(subject).count() >= 1
+    email_body = page.frame_locator("iframe.content").first.locator("body")
+    assert "MAISON LUMIÈRE" in email_body.inner_text(timeout=10_000)  # the email as sent
+    time.sleep(1)  # hits are written every half second: looking at it recorded no open
+    assert demo.sql("select count(*) from engagement where kind = 'opened'")[0][0] == opened
     events = demo.sql(f"select count(*) from events where customer_id = '{who}'")[0][0]
     assert page.locator("table.timeline tr.k-event").count() == events
     shot(page, "customer")
