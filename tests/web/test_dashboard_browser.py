@@ -225,9 +225,10 @@ def test_an_operator_sees_every_page_with_the_store_s_figures(page: Page, demo: 
     shot(page, "pressure")
 
     # Customers: search by email, then the timeline with every decision and the content sent
-    who, email, subject = demo.sql(
-        "select o.customer_id, c.email, o.subject from outbox o join customers c using"
-        " (customer_id) where o.subject is not null order by o.message_id limit 1"
+    who, email, subject, mid = demo.sql(
+        "select o.customer_id, c.email, o.subject, o.message_id from outbox o"
+        " join customers c using (customer_id) where o.subject is not null"
+        " order by o.message_id limit 1"
     )[0]
     opened = demo.sql("select count(*) from engagement where kind = 'opened'")[0][0]
     page.click("nav >> text=Customers")
@@ -242,13 +243,16 @@ def test_an_operator_sees_every_page_with_the_store_s_figures(page: Page, demo: 
         " and decision <> 'candidate')"
     )[0][0]
     assert rows == decided > 0
+    events = demo.sql(f"select count(*) from events where customer_id = '{who}'")[0][0]
+    assert page.locator("table.timeline tr.k-event").count() == events
     assert page.get_by_text(subject).count() >= 1
+    page.click(f"a[href='/customers/{who}/messages/{mid}']")  # "The email as sent"
+    page.wait_for_url(f"{demo.url}/customers/{who}/messages/{mid}")
+    assert page.get_by_text(subject).count() == 1
     email_body = page.frame_locator("iframe.content").first.locator("body")
     assert "MAISON LUMIÈRE" in email_body.inner_text(timeout=10_000)  # the email as sent
     time.sleep(1)  # hits are written every half second: looking at it recorded no open
     assert demo.sql("select count(*) from engagement where kind = 'opened'")[0][0] == opened
-    events = demo.sql(f"select count(*) from events where customer_id = '{who}'")[0][0]
-    assert page.locator("table.timeline tr.k-event").count() == events
     shot(page, "customer")
 
 

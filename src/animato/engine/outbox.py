@@ -267,11 +267,10 @@ def bodies(store: Store, message_ids: list[str]) -> dict[str, dict[str, str]]:
     found = outbox.semi_join(wanted, "message_id").filter(outbox.content.notnull())
     files = sorted(set(found.content.to_pyarrow().to_pylist()))
     out: dict[str, dict[str, str]] = {}
-    for name in files:
-        table = pq.read_table(store.content_dir / name)
+    for name in files:  # only the wanted rows leave the file (a newsletter's holds thousands)
+        table = pq.read_table(store.content_dir / name, filters=[("message_id", "in", message_ids)])
         for row in table.to_pylist():
-            if row["message_id"] in message_ids:
-                out[row["message_id"]] = {"html": row["html"], "text": row["text"]}
+            out[row["message_id"]] = {"html": row["html"], "text": row["text"]}
     return out
 
 

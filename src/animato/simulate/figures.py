@@ -20,7 +20,7 @@ import pyarrow as pa
 from animato.engine import engagement
 from animato.engine.campaigns import target_condition
 from animato.engine.compile import Compiler
-from animato.engine.state import refresh
+from animato.engine.state import State, refresh
 from animato.plan.model import Plan, Scenario
 from animato.sheet.matrix import ranking
 from animato.store import Store
@@ -284,9 +284,12 @@ def _matrix(store: Store, start: datetime, end: datetime) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def target_sizes(store: Store, end: datetime) -> dict[str | None, int]:
+def target_sizes(
+    store: Store, end: datetime, current: State | None = None
+) -> dict[str | None, int]:
     """Customers in each target (a definition, segment or lifecycle stage) at the end; the whole
-    base for an action without a target.
+    base for an action without a target. ``current``: the state as of ``end`` when it is known
+    (the dashboard reads the live one), else it is brought there first.
     """
     plan = store.plan
     names = {line.action.target or line.program.target for line in ranking(plan)}
@@ -295,8 +298,9 @@ def target_sizes(store: Store, end: datetime) -> dict[str | None, int]:
     if not wanted:
         return sizes
     compiler = Compiler(plan, end)
-    with store.transaction():
-        current = refresh(store, compiler, end)
+    if current is None:
+        with store.transaction():
+            current = refresh(store, compiler, end)
     texts = {n: str(target_condition(plan, n)) for n in wanted}
     needed = set().union(*(compiler.aggregates(t) for t in texts.values()))
     context = store.table("customers")

@@ -31,7 +31,7 @@ class Entry:
 
 @dataclass
 class Customer:
-    """A customer's fields, their timeline, and the content of their messages by id."""
+    """A customer's fields, their timeline, and their rendered messages (outbox rows) by id."""
 
     fields: dict[str, Any]
     timeline: list[Entry] = field(default_factory=list)
@@ -101,11 +101,8 @@ def customer(store: Store, customer_id: str) -> Customer | None:
                 d["message_id"],
             )
         )
-    sent = of("outbox")
-    texts = bodies(store, [m["message_id"] for m in sent])
-    for m in sent:
-        content = texts.get(m["message_id"], {})
-        found.messages[m["message_id"]] = {**m, **{k: v for k, v in content.items() if v}}
+    for m in of("outbox"):  # an email's body is read on its own page (see :func:`message`)
+        found.messages[m["message_id"]] = m
         title = m["subject"] or (m["text"] or "")[:80]
         entries.append(
             Entry(
@@ -148,6 +145,17 @@ def customer(store: Store, customer_id: str) -> Customer | None:
         )
     entries.sort(key=lambda e: (e.time or datetime.min, _ORDER.get(e.kind, 9)), reverse=True)
     return found
+
+
+def message(store: Store, customer_id: str, message_id: str) -> dict[str, Any] | None:
+    """One rendered message of a customer, with its email body (HTML and text) when it has one."""
+    outbox = store.table("outbox")
+    rows = outbox.filter((outbox.customer_id == customer_id) & (outbox.message_id == message_id))
+    found = rows.to_pyarrow().to_pylist()
+    if not found:
+        return None
+    content = bodies(store, [message_id]).get(message_id, {})
+    return {**found[0], **{k: v for k, v in content.items() if v}}
 
 
 _EVENT_BASE = {"event_id", "customer_id", "type", "time", "_loaded_at"}

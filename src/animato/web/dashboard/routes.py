@@ -18,6 +18,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from animato.engine.pauses import paused, set_paused
+from animato.engine.state import STATE, State
 from animato.plan import inspect_plan
 from animato.plan import model as m
 from animato.plan.loader import Inspection
@@ -28,6 +29,7 @@ from animato.sheet.wording import day
 from animato.simulate import simulate
 from animato.simulate.figures import Figures, target_sizes
 from animato.simulate.page import at_cap, pressure_section
+from animato.store.store import Store
 from animato.web.dashboard import customers as people
 from animato.web.dashboard.jobs import Busy, Job
 from animato.web.dashboard.journeys import STATUSES, recent_decisions, step_counts
@@ -66,6 +68,7 @@ class Pages:
         self.inspection = found if found and found.plan else Inspection(Path("."), plan)
         self._docs: dict[int, dict[str, Document]] = {}
         self._cache: dict[str, tuple[object, object]] = {}
+        self.docs((self.last_tick() or service.now()).year)  # at start, not at a first view
 
     def docs(self, year: int) -> dict[str, Document]:
         """The sheet site's documents of a year, by page."""
@@ -93,16 +96,18 @@ class Pages:
         return value
 
     def targets(self, at: datetime) -> dict[str | None, int]:
-        """Customers in each target at the last tick (the engine's connection: it refreshes
-        the state the targets read, as a tick would).
+        """Customers in each target, from the state the last tick left (read, not refreshed:
+        the dashboard never writes the engine's tables).
         """
-        scheduler = self.service.scheduler
 
-        def work() -> dict[str | None, int]:
-            with scheduler.lock:
-                return target_sizes(scheduler.store, at)
+        def work(store: Store) -> dict[str | None, int]:
+            if STATE not in store.con.list_tables():
+                return {None: store.count("customers")}
+            meta = store.table("state_meta").as_of.max().to_pyarrow().as_py() or at
+            current = State(store.con.table(STATE), store.table("events"), meta)
+            return target_sizes(store, meta, current)
 
-        return self.cached("targets", at, work)
+        return self.cached("targets", at, lambda: self.read(work))
 
 
 def router(service: Service) -> APIRouter:
@@ -289,6 +294,18 @@ def router(service: Service) -> APIRouter:
             return refused(404, f"No customer {customer_id}.", who)
         return shown(customer_id, _customer(found), who, "customers")
 
+    @r.get("/customers/{customer_id}/messages/{message_id}")
+    def message_page(request: Request, customer_id: str, message_id: str) -> Response:
+        who = viewer(request)
+        if who is None:
+            return to_login(request)
+        found = pages.read(lambda s: people.message(s, customer_id, message_id))
+        if found is None:
+            return refused(404, f"No message {message_id} for customer {customer_id}.", who)
+        back = link(f"/customers/{quote(customer_id)}", f"Customer {customer_id}")
+        body = f'<p class="crumbs">{back}</p>' + _message(found, full=True)
+        return shown(message_id, body, who, "customers")
+
     @r.get("/operations")
     def operations_page(request: Request) -> Response:
         who = viewer(request)
@@ -400,8 +417,8 @@ def router(service: Service) -> APIRouter:
         scenario_id = fields.get("scenario", "")
         if scenario_id not in {s.id for s in plan.scenarios}:
             return refused(400, f"No scenario {scenario_id!r} in this plan.", who)
-        with service.scheduler.lock:  # not in the middle of a tick
-            set_paused(service.scheduler.store, scenario_id, on, who.user.name, service.now())
+        # an append on the dashboard's connection: a tick under way reads it at its next start
+        pages.read(lambda s: set_paused(s, scenario_id, on, who.user.name, service.now()))
         return RedirectResponse(f"/plan/scenarios/{quote(scenario_id)}.html", status_code=303)
 
     @r.post("/actions/tick")
@@ -655,26 +672,7 @@ def _customer(found: people.Customer) -> str:
         )
         rows.append([e.time, e.kind, what, e.detail])
         css.append(f"k-{e.kind}")
-    contents = []
-    for message_id, msg in found.messages.items():
-        parts = [
-            f'<h3 id="m-{escape(message_id)}">{escape(msg["action_id"])} '
-            f"{escape(msg['step_id'] or '')} · {escape(msg['channel'])} · "
-            f"{cell(msg['send_at'])}</h3>"
-        ]
-        if msg.get("subject"):
-            parts.append(f"<p><strong>{escape(msg['subject'])}</strong></p>")
-        if msg.get("error"):
-            parts.append(f'<p class="flash bad">{escape(msg["error"])}</p>')
-        if msg.get("html"):
-            parts.append(
-                f'<iframe class="content" sandbox srcdoc="{escape(msg["html"])}"></iframe>'
-            )
-        elif msg.get("text"):
-            parts.append(f'<pre class="content">{escape(msg["text"])}</pre>')
-        if msg.get("fields"):
-            parts.append(f'<pre class="content">{escape(people.fields_text(msg["fields"]))}</pre>')
-        contents.append("".join(parts))
+    contents = [_message(msg) for msg in found.messages.values()]
     return (
         f'<p class="kicker">Customer</p><h1>{escape(name or fields["customer_id"])}</h1>'
         f'<dl class="facts">{facts}</dl>'
@@ -683,3 +681,26 @@ def _customer(found: people.Customer) -> str:
         + "<h2>Messages as sent</h2>"
         + ("".join(contents) or '<p class="muted">No message rendered for this customer.</p>')
     )
+
+
+def _message(msg: dict[str, Any], *, full: bool = False) -> str:
+    """A rendered message: subject, text or call/postal fields; the email itself when ``full``
+    (in a sandboxed frame, under the page's policy: its open pixel is not loaded).
+    """
+    message_id = msg["message_id"]
+    page = f"/customers/{quote(msg['customer_id'])}/messages/{quote(message_id)}"
+    title = f"{msg['action_id']} {msg['step_id'] or ''} · {msg['channel']} · {cell(msg['send_at'])}"
+    parts = [f'<h3 id="m-{escape(message_id)}">{escape(title)}</h3>']
+    if msg.get("subject"):
+        parts.append(f"<p><strong>{escape(msg['subject'])}</strong></p>")
+    if msg.get("error"):
+        parts.append(f'<p class="flash bad">{escape(msg["error"])}</p>')
+    if full and msg.get("html"):
+        parts.append(f'<iframe class="content" sandbox srcdoc="{escape(msg["html"])}"></iframe>')
+    elif msg.get("text"):
+        parts.append(f'<pre class="content">{escape(msg["text"])}</pre>')
+    if msg.get("fields"):
+        parts.append(f'<pre class="content">{escape(people.fields_text(msg["fields"]))}</pre>')
+    if not full and msg.get("content"):
+        parts.append(f"<p>{link(page, 'The email as sent')}</p>")
+    return "".join(parts)
