@@ -50,8 +50,8 @@ def copy_store(source: Path, folder: Path) -> Path:
     return target
 
 
-def sample_customer(store_file: Path) -> tuple[str, str]:
-    """A customer with the most messages in the outbox, and their email."""
+def sample_customer(store_file: Path) -> tuple[str, str, str]:
+    """A customer with the most messages in the outbox, their email, and one email sent."""
     store = Store(load_plan(PLAN), store_file)
     try:
         outbox = store.table("outbox")
@@ -60,9 +60,11 @@ def sample_customer(store_file: Path) -> tuple[str, str]:
         who = top.to_pyarrow()["customer_id"][0].as_py()
         customers = store.table("customers")
         email = customers.filter(customers.customer_id == who).email.to_pyarrow()[0].as_py()
+        mine = outbox.filter((outbox.customer_id == who) & outbox.content.notnull())
+        sent = mine.order_by("send_at").message_id.to_pyarrow()[0].as_py()
     finally:
         store.close()
-    return who, email
+    return who, email, sent
 
 
 def main() -> None:
@@ -75,7 +77,7 @@ def main() -> None:
         sys.exit(f"no store at {args.store}: run 'make demo' first (then stop its service)")
     folder = Path(tempfile.mkdtemp(prefix="animato-bench-dashboard-"))
     store_file = copy_store(args.store, folder)
-    who, email = sample_customer(store_file)
+    who, email, sent = sample_customer(store_file)
     Users(users_path(str(store_file))).add("bench", "bench-pw", "operator")
     port = free_port()
     command = [sys.executable, "-m", "animato", "serve", str(PLAN), "--store", str(store_file),
@@ -108,11 +110,12 @@ def main() -> None:
         pages += [f"/plan/scenarios/{s.id}.html" for s in plan.scenarios[:6]]
         search = f"/customers?q={email.split('@')[0]}"
         pages += [f"/plan/campaigns/{plan.campaigns[0].id}.html", "/pressure", search,
-                  f"/customers/{who}", "/operations"]  # fmt: skip
+                  f"/customers/{who}", f"/customers/{who}/messages/{sent}",
+                  "/operations"]  # fmt: skip
         table = Table(title=f"Dashboard pages on {args.store} ({args.repeat} requests each)")
         for column in ("page", "first ms", "median ms", "p95 ms", "max ms", "< 300 ms"):
             table.add_column(column, justify="left" if column == "page" else "right")
-        worst = 0.0
+        worst = cold = 0.0
         for path in pages:
             times = []
             for _ in range(args.repeat + 1):
@@ -122,11 +125,13 @@ def main() -> None:
                 assert answer.status_code == 200, (path, answer.status_code)
             first, rest = times[0], sorted(times[1:])
             p95 = rest[min(len(rest) - 1, int(len(rest) * 0.95))]
-            worst = max(worst, p95)
+            worst, cold = max(worst, p95), max(cold, first)
             table.add_row(path, f"{first:.0f}", f"{statistics.median(rest):.0f}", f"{p95:.0f}",
                           f"{rest[-1]:.0f}", "yes" if p95 < TARGET_MS else "NO")  # fmt: skip
         Console().print(table)
-        print(f"slowest page (p95): {worst:.0f} ms; target < {TARGET_MS} ms")
+        print(
+            f"slowest page: p95 {worst:.0f} ms, first view {cold:.0f} ms; target < {TARGET_MS} ms"
+        )
     finally:
         server.terminate()
         server.communicate(timeout=60)

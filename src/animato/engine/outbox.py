@@ -254,8 +254,9 @@ def _write(
         if message["html"] is not None:
             bodies.append({k: message[k] for k in ("message_id", "html", "text")})
             message.update(html=None, text=None, content=name)
-    if bodies:
-        pq.write_table(pa.Table.from_pylist(bodies), store.content_dir / name, compression="zstd")
+    if bodies:  # sorted in small row groups: reading one body decodes its group only
+        table = pa.Table.from_pylist(bodies).sort_by("message_id")
+        pq.write_table(table, store.content_dir / name, compression="zstd", row_group_size=256)
     written["outbox"].append(_table(out, store, "outbox"))
     return [m["message_id"] for m in out if m["error"]]
 
