@@ -1,8 +1,9 @@
 """The dashboard's users: names, roles and scrypt password hashes in a local JSON file.
 
-The file sits beside the store (``<store>.users.json``, readable by its owner only), so that no
-password is in the plan's git. ``viewer`` reads every page; ``operator`` may also pause and
-resume a scenario, run a tick and start a simulation.
+The file sits beside the store (``<store>.users.json``, readable by its owner only; for a
+database server, under ``ANIMATO_HOME``), so that no password is in the plan's git.
+``viewer`` reads every page; ``operator`` may also pause and resume a scenario, run a tick
+and start a simulation.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from animato.errors import AnimatoError
+from animato.settings import side_prefix
 
 Role = Literal["viewer", "operator"]
 ROLES: tuple[Role, ...] = ("viewer", "operator")
@@ -41,7 +43,7 @@ class User:
 
 def users_path(store_location: str) -> Path:
     """Where the users of a store are kept."""
-    return Path(store_location + ".users.json")
+    return Path(side_prefix(store_location) + ".users.json")
 
 
 def hash_password(password: str) -> str:

@@ -23,6 +23,7 @@ from animato.engine.state import STATE, State
 from animato.plan import inspect_plan
 from animato.plan import model as m
 from animato.plan.loader import Inspection
+from animato.settings import side_prefix
 from animato.sheet.document import Document
 from animato.sheet.site import documents
 from animato.sheet.site import stylesheet as sheet_css
@@ -461,8 +462,9 @@ def router(service: Service) -> APIRouter:
             return refused(400, "Expected two dates, the first before the second.", who)
 
         def work(job: Job) -> str:
-            with service.scheduler.lock:  # the copy must hold what is committed so far
-                service.scheduler.store.con.raw_sql("CHECKPOINT")
+            if not service.scheduler.store.server:  # the file copy must hold what is committed
+                with service.scheduler.lock:
+                    service.scheduler.store.con.raw_sql("CHECKPOINT")
 
             def ticked(done: int, total: int, moment: datetime) -> None:
                 job.done, job.total, job.moment = done, total, moment
@@ -525,7 +527,7 @@ def _login(
 
 def _simulation_folder(service: Service) -> Path:
     """Where the service's simulations go: ``<store>.simulation``, as ``animato simulate``."""
-    return Path(f"{service.location}.simulation")
+    return Path(f"{side_prefix(service.location)}.simulation")
 
 
 def _live(pages: Pages, scenario: m.Scenario, who: Viewer, last: datetime | None) -> str:
