@@ -39,6 +39,10 @@ class Busy(AnimatoError):
     """A job is already running."""
 
 
+class Stopped(AnimatoError):
+    """A job stopped because the service stops."""
+
+
 class Jobs:
     """The job under way and the ones before it (newest first)."""
 
@@ -46,6 +50,7 @@ class Jobs:
         self.history: list[Job] = []
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self.stopping = threading.Event()  # set at shutdown: a long job stops at its next step
 
     @property
     def current(self) -> Job | None:
@@ -77,7 +82,8 @@ class Jobs:
             job.finished = _now()
 
     def wait(self) -> None:
-        """Wait for the jobs under way (at shutdown)."""
+        """Ask the jobs under way to stop at their next step, and wait for them (at shutdown)."""
+        self.stopping.set()
         for thread in self._threads:
             thread.join()
 

@@ -33,7 +33,7 @@ from animato.simulate.figures import Figures, target_sizes
 from animato.simulate.page import at_cap, pressure_section
 from animato.store.store import Store
 from animato.web.dashboard import customers as people
-from animato.web.dashboard.jobs import Busy, Job
+from animato.web.dashboard.jobs import Busy, Job, Stopped
 from animato.web.dashboard.journeys import STATUSES, StepCounts, recent_decisions, step_counts
 from animato.web.dashboard.layout import Html, Viewer, cards, cell, form, link, page, table
 from animato.web.dashboard.layout import stylesheet as dashboard_css
@@ -468,6 +468,8 @@ def router(service: Service) -> APIRouter:
 
             def ticked(done: int, total: int, moment: datetime) -> None:
                 job.done, job.total, job.moment = done, total, moment
+                if service.jobs.stopping.is_set():  # the ticks done are kept: it resumes
+                    raise Stopped("stopped with the service: start it again to resume")
 
             done = simulate(
                 plan,
