@@ -30,17 +30,20 @@ class StepCounts:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
 
 
-def step_counts(store: Store, scenario: Scenario) -> list[StepCounts]:
-    """Per step (entry first): journeys in progress, waiting, converted, exited, completed."""
+def step_counts(store: Store, scenarios: list[Scenario]) -> dict[str, list[StepCounts]]:
+    """Per scenario, per step (entry first): journeys in progress, waiting, converted, exited,
+    completed; every scenario in one query.
+    """
+    ids = [s.id for s in scenarios]
     enrolments = store.table("enrolments")
-    mine = enrolments.filter(enrolments.scenario_id == scenario.id).select("enrolment_id")
+    mine = enrolments.filter(enrolments.scenario_id.isin(ids)).select("enrolment_id", "scenario_id")
     log = store.table("journey_log")
-    ends = log.filter((log.scenario_id == scenario.id) & log.kind.isin(TERMINAL))
+    ends = log.filter(log.scenario_id.isin(ids) & log.kind.isin(TERMINAL))
     ends = ends.group_by("enrolment_id").aggregate(end=ends.kind.max())
     messages = store.table("messages")
-    steps = messages.filter(
-        (messages.action_id == scenario.id) & messages.enrolment_id.notnull()
-    ).select("enrolment_id", "message_id", "due_at")
+    steps = messages.filter(messages.action_id.isin(ids) & messages.enrolment_id.notnull()).select(
+        "enrolment_id", "message_id", "due_at"
+    )
     last = steps.group_by("enrolment_id").aggregate(
         reached=steps.count(), last_id=steps.message_id.argmax(steps.due_at)
     )
@@ -55,17 +58,20 @@ def step_counts(store: Store, scenario: Scenario) -> list[StepCounts]:
         (rows.held, "waiting"),
         else_="in_progress",
     )
-    grouped = rows.group_by(rows.reached, status=status).aggregate(n=rows.count())
-    out = [StepCounts("entry", "Entrée")]
-    out += [StepCounts(str(s.id), f"{s.id} · {s.channel}") for s in scenario.steps]
+    grouped = rows.group_by("scenario_id", "reached", status=status).aggregate(n=rows.count())
+    out = {}
+    for scenario in scenarios:
+        out[scenario.id] = [StepCounts("entry", "Entrée")] + [
+            StepCounts(str(s.id), f"{s.id} · {s.channel}") for s in scenario.steps
+        ]
     for row in grouped.to_pyarrow().to_pylist():
-        index = min(int(row["reached"]), len(scenario.steps))
-        out[index].counts[row["status"]] += int(row["n"])
+        lines = out[row["scenario_id"]]
+        lines[min(int(row["reached"]), len(lines) - 1)].counts[row["status"]] += int(row["n"])
     return out
 
 
-def recent_decisions(store: Store, action_id: str, days: int = 7) -> dict[str, int]:
-    """Messages of an action decided by the ticks of the last ``days`` days, by decision
+def recent_decisions(store: Store, days: int = 7) -> dict[str, dict[str, int]]:
+    """Messages of each action decided by the ticks of the last ``days`` days, by decision
     (the hard filters of the journeys and every arbitration decision).
     """
     ticks = store.table("ticks")
@@ -74,13 +80,14 @@ def recent_decisions(store: Store, action_id: str, days: int = 7) -> dict[str, i
         return {}
     recent = ticks.filter(ticks.now > latest - timedelta(days=days)).select("tick_id")
     messages = store.table("messages")
-    hard = messages.filter(
-        (messages.action_id == action_id) & (messages.decision != "candidate")
-    ).semi_join(recent, "tick_id")
-    log = store.table("decisions")
-    decided = log.filter(log.action_id == action_id).semi_join(recent, "tick_id")
+    hard = messages.filter(messages.decision != "candidate").semi_join(recent, "tick_id")
+    decided = store.table("decisions").semi_join(recent, "tick_id")
     both = ibis.union(
-        hard.select("message_id", "decision"), decided.select("message_id", "decision")
+        hard.select("message_id", "action_id", "decision"),
+        decided.select("message_id", "action_id", "decision"),
     ).distinct()
-    counts = both.group_by("decision").aggregate(n=both.count()).order_by("decision")
-    return {r["decision"]: int(r["n"]) for r in counts.to_pyarrow().to_pylist()}
+    counts = both.group_by("action_id", "decision").aggregate(n=both.count())
+    out: dict[str, dict[str, int]] = {}
+    for r in counts.order_by("action_id", "decision").to_pyarrow().to_pylist():
+        out.setdefault(r["action_id"], {})[r["decision"]] = int(r["n"])
+    return out

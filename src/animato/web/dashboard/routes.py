@@ -534,14 +534,16 @@ def _simulation_folder(service: Service) -> Path:
 
 def _live(pages: Pages, scenario: m.Scenario, who: Viewer, last: datetime | None) -> str:
     """The live part of a scenario sheet: paused or running, counts per step, decisions."""
-    # what they read changes only with a tick, a delivery or a pause
+    # what they read changes only with a tick, a delivery or a pause; every scenario at once
     version = pages.read(lambda s: (last, s.count("deliveries"), s.count("pauses")))
+    scenarios = pages.service.plan.scenarios
 
-    def figures() -> tuple[bool, list[StepCounts], dict[str, int]]:
-        return pages.read(lambda s: (scenario.id in paused(s), step_counts(s, scenario),
-                                     recent_decisions(s, scenario.id)))  # fmt: skip
+    def figures() -> tuple[list[str], dict[str, list[StepCounts]], dict[str, dict[str, int]]]:
+        return pages.read(lambda s: (paused(s), step_counts(s, scenarios), recent_decisions(s)))
 
-    halted, counts, recent = pages.cached(f"live:{scenario.id}", version, figures)
+    halted_ids, all_counts, all_recent = pages.cached("live", version, figures)
+    halted = scenario.id in halted_ids
+    counts, recent = all_counts[scenario.id], all_recent.get(scenario.id, {})
     badge = (
         '<span class="badge paused">paused</span>'
         if halted
