@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 DEMO_STORE := build/demo.duckdb
 DEMO_DATA := build/demo-data
+DEMO_PORT ?= 8000
 
 demo: $(STAMP)
 	$(BIN)/animato validate examples/retail
@@ -27,20 +28,21 @@ demo: $(STAMP)
 	$(BIN)/animato run examples/retail --store $(DEMO_STORE) \
 	  --now 2026-01-01T23:00 --until 2026-01-31T23:00
 	rm -rf build/mail $(DEMO_STORE).files $(DEMO_STORE).delivery.log
-	$(BIN)/animato deliver examples/retail --store $(DEMO_STORE) --now 2026-01-03T00:00 \
-	  --sink build/mail
-	$(BIN)/animato simulate examples/retail --store $(DEMO_STORE) --out build/simulation \
+	$(BIN)/animato simulate examples/retail --store $(DEMO_STORE) \
 	  --from 2025-11-30T23:00 --to 2025-12-31T23:00
 	$(BIN)/animato consent ML000000003 --plan examples/retail --store $(DEMO_STORE)
 	$(BIN)/animato privacy export ML000000003 --out build/privacy/ML000000003.json \
 	  --plan examples/retail --store $(DEMO_STORE)
+	$(BIN)/animato user demo --role operator --password demo --store $(DEMO_STORE)
 	@echo ""
 	@echo "Scenario sheets: build/sheet/index.html. Store: $(DEMO_STORE)."
-	@echo "Simulation of December 2025: build/simulation/report.html."
+	@echo "Simulation of December 2025: $(DEMO_STORE).simulation/report.html."
 	@echo "What animato holds about customer ML000000003: build/privacy/ML000000003.json."
-	@echo "First day delivered: emails in build/mail/ (.eml); their links work while"
-	@echo "  .venv/bin/animato serve examples/retail --store $(DEMO_STORE) --tick-every 0 --deliver-every 0 --purge-every 0"
-	@echo "runs (then http://localhost:8000/docs for the API)."
+	@echo "Now serving the dashboard at http://127.0.0.1:$(DEMO_PORT)/ - sign in as demo, password demo."
+	@echo "Its clock starts on 3 January 2026: it delivers the first day's emails to a local SMTP"
+	@echo "sink, build/mail/*.eml, whose links work while it runs. Ctrl-C stops it."
+	$(BIN)/animato serve examples/retail --store $(DEMO_STORE) --port $(DEMO_PORT) \
+	  --now 2026-01-03T00:00 --tick-every 0 --purge-every 0 --sink build/mail
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -323,13 +323,22 @@ def serve(
     purge_every: float = typer.Option(
         24, help="Hours between two retention purges (0: none; the plan declares retention)."
     ),
+    now: datetime = typer.Option(
+        None,
+        help="Start the service's clock at this time (ISO, UTC): ticks and deliveries "
+        "run then, not at today's date (for a demo or a replayed history).",
+    ),
+    sink: Path = typer.Option(
+        None, help="Deliver email to a local SMTP sink that keeps each one as a .eml file here."
+    ),
 ) -> None:
-    """Serve tracking, the ingestion and privacy API and /health, and run ticks, delivery and
-    the retention purge on schedule.
+    """Serve the dashboard, tracking, the ingestion and privacy API and /health, and run ticks,
+    delivery and the retention purge on schedule.
 
     Settings come from ANIMATO_* variables: ANIMATO_API_TOKEN (the API's bearer token),
-    ANIMATO_PUBLIC_URL (of the tracking links), ANIMATO_SECRET, ANIMATO_SMTP_HOST… Stop it with
-    Ctrl-C or SIGTERM: the tick or delivery under way is finished first.
+    ANIMATO_PUBLIC_URL (of the tracking links), ANIMATO_SECRET, ANIMATO_SMTP_HOST… Dashboard
+    users are added with 'animato user'. Stop it with Ctrl-C or SIGTERM: the tick or delivery
+    under way is finished first.
 
     Example: ANIMATO_API_TOKEN=s3cret animato serve examples/retail --port 8000
     """
@@ -338,13 +347,50 @@ def serve(
     from animato.web.server import serve as run_server
 
     plan = _load_or_exit(plan_dir)
+    store = store_path or default_path(plan_dir)
     try:
-        run_server(plan, store_path or default_path(plan_dir), Settings.from_env(), host=host,
-                   port=port, tick_every=tick_every * 60, deliver_every=deliver_every,
-                   purge_every=purge_every * 3600)  # fmt: skip
+        settings = Settings.from_env()
+        with ExitStack() as stack:
+            if sink is not None:
+                from animato.delivery.sink import smtp_sink
+
+                sink_port = stack.enter_context(smtp_sink(sink))
+                settings = replace(settings, smtp_host="127.0.0.1", smtp_port=sink_port,
+                                   smtp_security="none", smtp_user="")  # fmt: skip
+                err.print(f"Emails go to a local SMTP sink: [bold]{sink}[/] (.eml files)")
+            err.print(f"Dashboard: [bold]http://{host}:{port}/[/] (users: animato user --help)")
+            run_server(plan, store, settings, host=host, port=port, start_at=now,
+                       tick_every=tick_every * 60, deliver_every=deliver_every,
+                       purge_every=purge_every * 3600)  # fmt: skip
+    except (AnimatoError, ValueError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def user(
+    name: str = typer.Argument(..., help="User name."),
+    role: str = typer.Option("viewer", help="viewer (reads every page) or operator (also acts)."),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="Password."
+    ),
+    plan_dir: Path = typer.Option(Path("."), "--plan", help="Plan folder."),
+    store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+) -> None:
+    """Add a dashboard user (or change their password and role); kept beside the store.
+
+    Example: animato user alice --role operator --store build/demo.duckdb
+    """
+    from animato.store import default_path
+    from animato.web.users import Users, users_path
+
+    users = Users(users_path(str(store_path or default_path(plan_dir))))
+    try:
+        users.add(name, password, role)  # type: ignore[arg-type]  # checked by add
     except AnimatoError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
+    out.print(f"User [bold]{name}[/] ({role}) saved in {users.path}")
 
 
 @app.command()

@@ -50,3 +50,26 @@ def test_serve_answers_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
     store = Store(load_plan(tmp_path / "plan"), location)  # the file is free again
     assert store.count("events") == 1
     store.close()
+
+
+def test_serve_with_a_clock_and_a_sink_delivers_what_is_due_then(tmp_path: Path) -> None:
+    """``make demo``'s last step: the service's clock at the demo's date, email to a sink."""
+    location = tmp_path / "store.duckdb"
+    make_store(tmp_path / "plan", 2, location=str(location)).close()
+    port, mail = free_port(), tmp_path / "mail"
+    command = [sys.executable, "-m", "animato", "serve", str(tmp_path / "plan"), "--store",
+               str(location), "--port", str(port), "--tick-every", "0", "--now",
+               "2027-03-01T12:00", "--sink", str(mail)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(mail.glob("*.eml"))) < 2:  # the campaign of 1 March, at once
+            assert process.poll() is None, process.communicate()[1].decode()
+            assert time.monotonic() < deadline, "nothing delivered"
+            time.sleep(0.2)
+        login = httpx.get(f"http://127.0.0.1:{port}/operations")
+        assert login.status_code == 303 and login.headers["location"].startswith("/login")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    assert f"Dashboard: http://127.0.0.1:{port}/" in err.decode()

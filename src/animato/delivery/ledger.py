@@ -36,6 +36,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from animato.engine.ids import row_id
+from animato.engine.pauses import paused
 from animato.settings import side_prefix
 from animato.store.store import Store
 
@@ -91,6 +92,8 @@ class Ledger:
             (outbox.send_at <= now) & outbox.error.isnull() & outbox.channel.isin(list(channels))
         )
         rows = rows.anti_join(self.store.table("deliveries"), "message_id")
+        if halted := paused(self.store):  # a paused scenario's messages wait for it to resume
+            rows = rows.filter(~rows.action_id.isin(halted))
         seen = self.progress()
         rows = rows.left_join(seen, "message_id").drop("message_id_right")
         blocked = (rows.handoff & rows.outcome.isnull()) | (

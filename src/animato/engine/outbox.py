@@ -293,8 +293,9 @@ def _write(
         if message["html"] is not None:
             bodies.append({k: message[k] for k in ("message_id", "html", "text")})
             message.update(html=None, text=None, content=name)
-    if bodies:
-        pq.write_table(pa.Table.from_pylist(bodies), store.content_dir / name, compression="zstd")
+    if bodies:  # sorted in small row groups: reading one body decodes its group only
+        table = pa.Table.from_pylist(bodies).sort_by("message_id")
+        pq.write_table(table, store.content_dir / name, compression="zstd", row_group_size=256)
     written["outbox"].append(_table(out, store, "outbox"))
     return [(m["message_id"], m["error"]) for m in out if m["error"]]
 
@@ -306,11 +307,10 @@ def bodies(store: Store, message_ids: list[str]) -> dict[str, dict[str, str]]:
     found = outbox.semi_join(wanted, "message_id").filter(outbox.content.notnull())
     files = sorted(set(found.content.to_pyarrow().to_pylist()))
     out: dict[str, dict[str, str]] = {}
-    for name in files:
-        table = pq.read_table(store.content_dir / name)
+    for name in files:  # only the wanted rows leave the file (a newsletter's holds thousands)
+        table = pq.read_table(store.content_dir / name, filters=[("message_id", "in", message_ids)])
         for row in table.to_pylist():
-            if row["message_id"] in message_ids:
-                out[row["message_id"]] = {"html": row["html"], "text": row["text"]}
+            out[row["message_id"]] = {"html": row["html"], "text": row["text"]}
     return out
 
 

@@ -20,6 +20,7 @@ from animato.engine import (
     entry,
     journeys,
     outbox,
+    pauses,
     segments,
     state,
     triggers,
@@ -86,6 +87,7 @@ class Engine:
         self.plan = store.plan
         self.assume = assume
         self.rendering = rendering
+        self.paused: set[str] = set()  # scenarios paused from the dashboard (read each tick)
 
     def last_tick(self) -> datetime | None:
         """The ``now`` of the latest tick, if any."""
@@ -105,6 +107,7 @@ class Engine:
         compiler = Compiler(self.plan, now)
         store = self.store
         with store.transaction():
+            self.paused = set(pauses.paused(store))
             customers = existing(store.table("customers"), now)
             events = store.table("events")
             current = state.refresh(store, compiler, now)
@@ -143,8 +146,12 @@ class Engine:
                 store, self.plan, everyone, interval, compiler, tick_id
             )
             arbitrating = time.perf_counter()
+            retried = pending  # a paused scenario's held messages wait for it to resume
+            if self.paused:
+                halted = store.table("messages").filter(ibis._.action_id.isin(sorted(self.paused)))
+                retried = pending.anti_join(halted.select("message_id"), "message_id")
             decided = outbox.arbitrate(
-                store, self.plan, pending, interval, tick_id, rendering=self.rendering
+                store, self.plan, retried, interval, tick_id, rendering=self.rendering
             )
             result.arbitration_ms = int((time.perf_counter() - arbitrating) * 1000)
             result.decisions = _arbitrated(result.decisions, decided)
@@ -180,7 +187,7 @@ class Engine:
     ) -> dict[str, int]:
         """Enrol the tick's candidates; return the new enrolments per scenario."""
         waiting = _count_by_scenario(cands)
-        entering = [s for s in self.plan.scenarios if waiting.get(s.id)]
+        entering = [s for s in self.plan.scenarios if waiting.get(s.id) and s.id not in self.paused]
         if not entering:
             return {}
         enrolments = self.store.table("enrolments")
@@ -203,7 +210,8 @@ class Engine:
         running = _count_by_scenario(shared.running)
         busy = [s for s in self.plan.scenarios if running.get(s.id)]
         ended = journeys.end(self.store, busy, shared, interval, compiler, tick_id)
-        decided = journeys.advance(self.store, busy, current, shared, interval, compiler, tick_id)
+        moving = [s for s in busy if s.id not in self.paused]
+        decided = journeys.advance(self.store, moving, current, shared, interval, compiler, tick_id)
         return {s.id: {"ended": ended.get(s.id, 0), **decided.get(s.id, {})} for s in busy}
 
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 from animato.engine import engagement
 from animato.engine.campaigns import target_condition
 from animato.engine.compile import Compiler
-from animato.engine.state import refresh
+from animato.engine.state import State, refresh
 from animato.plan.collection import needs
 from animato.plan.model import Campaign, Plan, Scenario
 from animato.plan.templates import discover
@@ -67,17 +67,14 @@ def compute(store: Store, start: datetime, end: datetime, assume: engagement.Ass
     plan = store.plan
     people = store.count("customers")
     figures = Figures(start, end, people, assume=assume)
-    caps = plan.conventions.pressure.caps.get("all")
-    if caps is not None:
-        figures.caps = {k: v for k, v in caps.model_dump().items() if v is not None}
+    figures.caps = caps(plan)
     meta = actions(plan)
     outbox = store.table("outbox")
     sent = _dated(store, outbox.filter(outbox.error.isnull()))
     figures.tables["actions"] = meta
     figures.tables["volumes"] = _volumes(sent, meta)
     figures.tables["decisions"] = _decisions(store)
-    figures.tables["pressure_week"] = _pressure(sent, "week", people, start, end)
-    figures.tables["pressure_month"] = _pressure(sent, "month", people, start, end)
+    figures.tables |= _pressures(sent, people, start, end)
     figures.tables["collisions"] = _collisions(store)
     figures.tables["matrix"] = _matrix(store, start, end)
     figures.tables["engagement"] = _engagement(store, end)
@@ -89,6 +86,28 @@ def compute(store: Store, start: datetime, end: datetime, assume: engagement.Ass
     if row["total"]:
         figures.centricity = (row.get("mine") or 0) / row["total"]
     return figures
+
+
+def caps(plan: Plan) -> dict[str, int]:
+    """The plan's all-channel caps by period (day, week, month)."""
+    found = plan.conventions.pressure.caps.get("all")
+    return {k: v for k, v in found.model_dump().items() if v is not None} if found else {}
+
+
+def pressure(store: Store, start: datetime, end: datetime) -> Figures:
+    """The pressure figures alone (``pressure_week``, ``pressure_month``) of the messages in
+    the outbox with a send time in ``(start, end]``: what customers feel, live or replayed.
+    """
+    people = store.count("customers")
+    outbox = store.table("outbox")
+    sent = outbox.filter(outbox.error.isnull() & (outbox.send_at > start) & (outbox.send_at <= end))
+    found = Figures(start, end, people, caps=caps(store.plan))
+    found.tables = _pressures(_dated(store, sent), people, start, end)
+    return found
+
+
+def _pressures(sent: ir.Table, people: int, start: datetime, end: datetime) -> dict[str, pa.Table]:
+    return {f"pressure_{p}": _pressure(sent, p, people, start, end) for p in ("week", "month")}
 
 
 def _dated(store: Store, rows: ir.Table) -> ir.Table:
@@ -230,7 +249,7 @@ def _matrix(store: Store, start: datetime, end: datetime) -> pa.Table:
         .to_pyarrow()
         .to_pylist()
     }
-    sizes = _target_sizes(store, end)
+    sizes = target_sizes(store, end)
     rows = []
     for line in ranking(plan):
         action = line.action
@@ -268,9 +287,12 @@ def _matrix(store: Store, start: datetime, end: datetime) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _target_sizes(store: Store, end: datetime) -> dict[str | None, int]:
+def target_sizes(
+    store: Store, end: datetime, current: State | None = None
+) -> dict[str | None, int]:
     """Customers in each target (a definition, segment or lifecycle stage) at the end; the whole
-    base for an action without a target.
+    base for an action without a target. ``current``: the state as of ``end`` when it is known
+    (the dashboard reads the live one), else it is brought there first.
     """
     plan = store.plan
     names = {line.action.target or line.program.target for line in ranking(plan)}
@@ -279,8 +301,9 @@ def _target_sizes(store: Store, end: datetime) -> dict[str | None, int]:
     if not wanted:
         return sizes
     compiler = Compiler(plan, end)
-    with store.transaction():
-        current = refresh(store, compiler, end)
+    if current is None:
+        with store.transaction():
+            current = refresh(store, compiler, end)
     texts = {n: str(target_condition(plan, n)) for n in wanted}
     needed = set().union(*(compiler.aggregates(t) for t in texts.values()))
     context = store.table("customers")

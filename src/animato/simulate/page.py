@@ -51,13 +51,13 @@ def render(plan: Plan, f: Figures) -> str:
     volumes = f.tables["volumes"].to_pylist()
     sent = sum(r["messages"] for r in volumes)
     week_cap = f.caps.get("week")
-    at_cap = _at_cap(f.tables["pressure_week"], week_cap)
+    capped = at_cap(f.tables["pressure_week"], week_cap)
     period = f"{f.start:%Y-%m-%d %H:%M} → {f.end:%Y-%m-%d %H:%M} UTC"
     cards = [
         (f"{f.customers:,}", "customers"),
         (f"{sent:,}", "messages that would go out"),
         (f"{sent / max(f.customers, 1) / f.weeks:.2f}", "messages per customer per week"),
-        ("—" if at_cap is None else f"{at_cap:.1%}", f"customer-weeks at the cap ({week_cap})"),
+        ("—" if capped is None else f"{capped:.1%}", f"customer-weeks at the cap ({week_cap})"),
         (
             "—" if f.centricity is None else f"{f.centricity:.0%}",
             "customer-centricity (messages triggered by the customer)",
@@ -71,7 +71,7 @@ def render(plan: Plan, f: Figures) -> str:
         + "".join(f'<div class="card"><b>{v}</b><span>{escape(k)}</span></div>' for v, k in cards)
         + "</div>",
         *_volume_section(f, names),
-        *_pressure_section(f),
+        *pressure_section(f),
         *_decision_section(f, names),
         *_collision_section(f, names),
         *_matrix_section(f, names),
@@ -85,7 +85,7 @@ def render(plan: Plan, f: Figures) -> str:
     )
 
 
-def _at_cap(pressure: pa.Table, cap: int | None) -> float | None:
+def at_cap(pressure: pa.Table, cap: int | None) -> float | None:
     """Share of customer-weeks with as many messages as the weekly cap allows (or more)."""
     if cap is None:
         return None
@@ -144,7 +144,8 @@ def _volume_section(f: Figures, names: dict[str, str]) -> list[str]:
     ]
 
 
-def _pressure_section(f: Figures) -> list[str]:
+def pressure_section(f: Figures) -> list[str]:
+    """The pressure charts (customer-weeks and customer-months by messages, caps drawn)."""
     out = ["<h2>Pressure: messages per customer</h2>"]
     for period, label in (("week", "week"), ("month", "month")):
         rows = f.tables[f"pressure_{period}"].to_pylist()

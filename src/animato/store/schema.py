@@ -279,6 +279,17 @@ PRIVACY_LOG = ibis.schema(
 
 ERASED = ibis.schema({"fingerprint": STRING, "kind": STRING, "time": TS})
 
+# Scenarios paused from the dashboard: the latest row per action says whether it is paused.
+PAUSES = ibis.schema(
+    {
+        "row_id": STRING,
+        "action_id": STRING,
+        "paused": dt.Boolean(),
+        "time": TS,
+        "who": STRING,
+    }
+)
+
 STATE_META = ibis.schema({"as_of": TS, "loaded_mark": TS, "signature": STRING})
 
 STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
@@ -298,6 +309,7 @@ STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
     "deliveries": (DELIVERIES, "message_id"),
     "privacy_log": (PRIVACY_LOG, "row_id"),
     "erased_identities": (ERASED, "fingerprint"),
+    "pauses": (PAUSES, "row_id"),
 }
 
 

@@ -1,5 +1,5 @@
-"""The FastAPI application of ``animato serve``: tracking, the API, health, and the service's
-threads started and stopped with the app (lifespan).
+"""The FastAPI application of ``animato serve``: tracking, the API, health, the dashboard, and
+the service's threads started and stopped with the app (lifespan).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from animato.web import api, tracking
+from animato.web.dashboard import routes as dashboard
 from animato.web.service import Service
 
 
@@ -27,7 +28,7 @@ def create_app(service: Service) -> FastAPI:
 
     app = FastAPI(
         title="animato",
-        summary="Tracking, ingestion and delivery of a relationship-marketing plan.",
+        summary="Tracking, ingestion, delivery and the dashboard of a relationship-marketing plan.",
         version="0.1.0",
         lifespan=lifespan,
     )
@@ -47,4 +48,5 @@ def create_app(service: Service) -> FastAPI:
 
     app.include_router(api.router(service))
     app.include_router(tracking.router(service))
+    app.include_router(dashboard.router(service))
     return app

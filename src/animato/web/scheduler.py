@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from animato.delivery.worker import deliver
-from animato.engine import Engine
+from animato.engine import Engine, TickResult
 from animato.privacy import retention
 from animato.settings import Settings
 from animato.store.store import Store
@@ -44,12 +45,15 @@ class Scheduler:
         tick_every: float,
         deliver_every: float,
         purge_every: float = 24 * 3600,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store, self.settings = store, settings
         self.tick_every, self.deliver_every = tick_every, deliver_every
+        self.clock = clock or wall_clock
         declared = store.plan.conventions.retention.model_dump(exclude_none=True)
         self.purge_every = purge_every if declared and not store.server else 0.0
         self.status = Status()
+        self.lock = threading.Lock()  # one tick or delivery at a time on the engine's store
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="animato-scheduler", daemon=True)
 
@@ -90,23 +94,32 @@ class Scheduler:
             log.exception("scheduler: %s failed", action.__name__)
             self.status.error = f"{action.__name__}: {exc}"
 
-    def tick(self) -> None:
-        """One tick at the current time."""
-        now = datetime.now(UTC).replace(tzinfo=None)
-        Engine(self.store).tick(now)
-        self.status.last_tick = now
+    def tick(self, now: datetime | None = None) -> TickResult:
+        """One tick at ``now`` (default: the clock's time)."""
+        with self.lock:
+            moment = now or self.clock()
+            result = Engine(self.store).tick(moment)
+            self.status.last_tick = moment
+            return result
 
     def purge(self) -> None:
         """Apply the retention periods now (the file is compacted by ``animato privacy purge``
         run with the service stopped).
         """
-        now = datetime.now(UTC).replace(tzinfo=None)
-        retention.purge(self.store, now, actor="scheduler")
+        with self.lock:
+            now = self.clock()
+            retention.purge(self.store, now, actor="scheduler")
         self.status.last_purge = now
 
     def deliver(self) -> None:
         """Deliver what is due now."""
-        now = datetime.now(UTC).replace(tzinfo=None)
-        summary = deliver(self.store, self.settings, now, stop=self._stop)
+        with self.lock:
+            now = self.clock()
+            summary = deliver(self.store, self.settings, now, stop=self._stop)
         self.status.last_delivery = now
         self.status.delivered = {k: dict(v) for k, v in summary.counts.items()}
+
+
+def wall_clock() -> datetime:
+    """The current time, naive UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)

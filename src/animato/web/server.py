@@ -4,6 +4,7 @@ the tick or delivery batch under way, writes pending hits and closes the store).
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import uvicorn
@@ -25,12 +26,15 @@ def serve(
     deliver_every: float = 60.0,
     purge_every: float = 24 * 3600.0,
     log_level: str = "info",
+    start_at: datetime | None = None,
 ) -> None:
     """Serve until stopped.
 
     Example: ``serve(load_plan("examples/retail"), "store.duckdb", Settings.from_env())``
     """
-    service = Service(plan, str(store), settings, tick_every, deliver_every, purge_every)
+    service = Service(
+        plan, str(store), settings, tick_every, deliver_every, purge_every, start_at=start_at
+    )
     config = uvicorn.Config(
         create_app(service), host=host, port=port, log_level=log_level, access_log=False
     )
