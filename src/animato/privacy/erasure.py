@@ -55,7 +55,7 @@ KEPT: dict[str, tuple[str, ...]] = {
     "deliveries": ("detail", "provider_id"),
     "privacy_log": (),
 }
-WITHOUT_CUSTOMERS = ("ticks", "state_meta", "quarantine", "erased_identities")
+WITHOUT_CUSTOMERS = ("ticks", "state_meta", "quarantine", "erased_identities", "pauses")
 ERASING, MARKS = "_erasing", "_erasing_marks"
 
 
