@@ -1,0 +1,136 @@
+"""Incrementality: what a scenario or campaign adds over doing nothing, measured against its
+control group (the scenario's holdout, the plan's global control).
+
+Each group is summed up by a :class:`Sample` (units, conversions, revenue and its sum of
+squares); :func:`compare` gives the treated-minus-control difference in conversion rate (Wald
+interval for two proportions) and in revenue per unit (Welch's t interval), the incremental
+revenue those imply for the treated units, and a plain-language verdict read from the
+conversion interval.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scipy import stats
+
+LEVEL = 0.95
+PROVEN = "proven incremental"
+UNSURE = "not yet significant"
+HARMFUL = "harmful"
+NO_CONTROL = "no control group"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One group of units (enrolments, campaign messages, customers) and their outcomes."""
+
+    n: int
+    conversions: int
+    revenue: float
+    revenue_sq: float
+
+    @property
+    def rate(self) -> float:
+        """Share of units that converted."""
+        return self.conversions / self.n if self.n else 0.0
+
+    @property
+    def mean(self) -> float:
+        """Revenue per unit."""
+        return self.revenue / self.n if self.n else 0.0
+
+    @property
+    def variance(self) -> float:
+        """Sample variance of the revenue per unit (n - 1 in the denominator)."""
+        if self.n < 2:
+            return 0.0
+        return max(0.0, (self.revenue_sq - self.n * self.mean**2) / (self.n - 1))
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A difference and its confidence interval."""
+
+    estimate: float
+    low: float
+    high: float
+
+    def scaled(self, factor: float) -> Interval:
+        """The same interval multiplied by ``factor`` (≥ 0)."""
+        return Interval(self.estimate * factor, self.low * factor, self.high * factor)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Treated against control: differences, incremental revenue, verdict."""
+
+    treated: Sample
+    control: Sample
+    conversion: Interval | None
+    revenue_per_unit: Interval | None
+    incremental_revenue: Interval | None
+    p_value: float | None
+    verdict: str
+
+
+def conversion_difference(treated: Sample, control: Sample, level: float = LEVEL) -> Interval:
+    """Difference of conversion rates with a Wald interval (normal approximation)."""
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    p1, p0 = treated.rate, control.rate
+    se = math.sqrt(p1 * (1 - p1) / treated.n + p0 * (1 - p0) / control.n)
+    diff = p1 - p0
+    return Interval(diff, diff - z * se, diff + z * se)
+
+
+def revenue_difference(treated: Sample, control: Sample, level: float = LEVEL) -> Interval:
+    """Difference of revenue per unit with Welch's t interval (unequal variances)."""
+    v1, v0 = treated.variance / treated.n, control.variance / control.n
+    diff = treated.mean - control.mean
+    se2 = v1 + v0
+    if se2 == 0:
+        return Interval(diff, diff, diff)
+    df = se2**2 / (
+        (v1**2 / (treated.n - 1) if treated.n > 1 else 0.0)
+        + (v0**2 / (control.n - 1) if control.n > 1 else 0.0)
+    )
+    t = float(stats.t.ppf(0.5 + level / 2, df))
+    half = t * math.sqrt(se2)
+    return Interval(diff, diff - half, diff + half)
+
+
+def conversion_p_value(treated: Sample, control: Sample) -> float:
+    """Two-sided p-value of the pooled two-proportion z test."""
+    pooled = (treated.conversions + control.conversions) / (treated.n + control.n)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / treated.n + 1 / control.n))
+    if se == 0:
+        return 1.0
+    z = (treated.rate - control.rate) / se
+    return float(2 * stats.norm.sf(abs(z)))
+
+
+def verdict(interval: Interval) -> str:
+    """The plain-language reading of a difference's interval."""
+    if interval.low > 0:
+        return PROVEN
+    if interval.high < 0:
+        return HARMFUL
+    return UNSURE
+
+
+def compare(treated: Sample, control: Sample, level: float = LEVEL) -> Comparison:
+    """Treated against control; without units on both sides there is nothing to measure."""
+    if treated.n == 0 or control.n == 0:
+        return Comparison(treated, control, None, None, None, None, NO_CONTROL)
+    conversion = conversion_difference(treated, control, level)
+    revenue = revenue_difference(treated, control, level)
+    return Comparison(
+        treated,
+        control,
+        conversion,
+        revenue,
+        revenue.scaled(treated.n),
+        conversion_p_value(treated, control),
+        verdict(conversion),
+    )
