@@ -203,6 +203,43 @@ def simulate(
 
 
 @app.command()
+def report(
+    plan_dir: Path = typer.Argument(Path("."), help="Plan folder."),
+    start: datetime = typer.Option(
+        None, "--from", help="From this time (ISO, UTC); default: 30 days before --to."
+    ),
+    end: datetime = typer.Option(
+        None, "--to", help="Up to this time (ISO, UTC); default: the last tick."
+    ),
+    store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+    out_dir: Path = typer.Option(None, "--out", help="Report folder (default: beside the store)."),
+) -> None:
+    """Write the KPI report: activity, engagement, business, incrementality against the control
+    groups with 95 % intervals, the Pareto view and the plan's KPIs (HTML, CSV, Parquet).
+
+    Example: animato report examples/retail --from 2026-01-01 --to 2026-02-01
+    """
+    from animato.measure import page, results
+    from animato.report.console import incrementality_table
+    from animato.store import Store, default_path
+
+    plan = _load_or_exit(plan_dir)
+    source = store_path or default_path(plan_dir)
+    store = Store(plan, source)
+    try:
+        first, last = results.period(store, start, end)
+        computed = results.compute(store, first, last)
+    except AnimatoError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    written = page.write(plan, computed, out_dir or Path(f"{source}.report"))
+    out.print(incrementality_table(computed))
+    out.print(f"KPI report: [bold]{written}[/] (tables in {written.parent}/tables)")
+
+
+@app.command()
 def deliver(
     plan_dir: Path = typer.Argument(Path("."), help="Plan folder."),
     now: datetime = typer.Option(None, help="Send what is due by then (ISO, UTC); default: now."),

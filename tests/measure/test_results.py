@@ -30,13 +30,23 @@ def store(tmp_path: Path) -> Store:
         store,
         "enrolments",
         *(
-            {"enrolment_id": f"e-{c}", "customer_id": c, "scenario_id": "panier",
-             "entered_at": T0, "control": g}
+            {
+                "enrolment_id": f"e-{c}",
+                "customer_id": c,
+                "scenario_id": "panier",
+                "entered_at": T0,
+                "control": g,
+            }
             for c, g in enrol
         ),
         # entered before the period: not counted
-        {"enrolment_id": "e-old", "customer_id": treated[0], "scenario_id": "panier",
-         "entered_at": START - timedelta(days=3), "control": None},
+        {
+            "enrolment_id": "e-old",
+            "customer_id": treated[0],
+            "scenario_id": "panier",
+            "entered_at": START - timedelta(days=3),
+            "control": None,
+        },
     )
     a, b, c, d = treated
     buy = [
@@ -50,8 +60,13 @@ def store(tmp_path: Path) -> Store:
         store,
         "events",
         *(
-            {"event_id": f"buy-{who}", "customer_id": who, "type": "purchase", "time": t,
-             "amount": amount}
+            {
+                "event_id": f"buy-{who}",
+                "customer_id": who,
+                "type": "purchase",
+                "time": t,
+                "amount": amount,
+            }
             for who, t, amount in buy
         ),
     )
@@ -61,12 +76,26 @@ def store(tmp_path: Path) -> Store:
         store,
         "outbox",
         *(
-            {"message_id": f"m-{x}", "customer_id": x, "action_id": "panier", "step_id": "t1",
-             "channel": "email", "send_at": send, "error": None}
+            {
+                "message_id": f"m-{x}",
+                "customer_id": x,
+                "action_id": "panier",
+                "step_id": "t1",
+                "channel": "email",
+                "send_at": send,
+                "error": None,
+            }
             for x in treated
         ),
-        {"message_id": "m-err", "customer_id": a, "action_id": "panier", "step_id": "t1",
-         "channel": "email", "send_at": send, "error": "missing value"},
+        {
+            "message_id": "m-err",
+            "customer_id": a,
+            "action_id": "panier",
+            "step_id": "t1",
+            "channel": "email",
+            "send_at": send,
+            "error": "missing value",
+        },
     )
     append(
         store,
@@ -74,18 +103,40 @@ def store(tmp_path: Path) -> Store:
         *({"message_id": f"m-{x}", "status": "sent"} for x in (a, b, c)),
         {"message_id": f"m-{d}", "status": "failed"},
     )
-    kinds = [(a, "delivered"), (b, "delivered"), (c, "bounced"), (a, "opened"),
-             (a, "opened"), (b, "opened"), (a, "clicked"), (b, "unsubscribed")]
+    kinds = [
+        (a, "delivered"),
+        (b, "delivered"),
+        (c, "bounced"),
+        (a, "opened"),
+        (a, "opened"),
+        (b, "opened"),
+        (a, "clicked"),
+        (b, "unsubscribed"),
+    ]
     append(
         store,
         "engagement",
         *(
-            {"row_id": f"g{i}", "message_id": f"m-{x}", "customer_id": x, "action_id": "panier",
-             "kind": k, "time": send, "detail": None}
+            {
+                "row_id": f"g{i}",
+                "message_id": f"m-{x}",
+                "customer_id": x,
+                "action_id": "panier",
+                "kind": k,
+                "time": send,
+                "detail": None,
+            }
             for i, (x, k) in enumerate(kinds)
         ),
-        {"row_id": "conv", "message_id": f"m-{a}", "customer_id": a, "action_id": "panier",
-         "kind": "converted", "time": T0 + timedelta(days=1), "detail": f"buy-{a}"},
+        {
+            "row_id": "conv",
+            "message_id": f"m-{a}",
+            "customer_id": a,
+            "action_id": "panier",
+            "kind": "converted",
+            "time": T0 + timedelta(days=1),
+            "detail": f"buy-{a}",
+        },
     )
     return store
 

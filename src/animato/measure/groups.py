@@ -89,7 +89,8 @@ def units(store: Store, start: datetime, end: datetime) -> ir.Table | None:
     if not base:
         return None
     every = base[0] if len(base) == 1 else ibis.union(*base)
-    for action in [*scenarios, *campaigns]:
+    actions: list[Scenario | Campaign] = [*scenarios, *campaigns]
+    for action in actions:
         goal = action.goal
         assert goal is not None
         mine = every.filter(every.action_id == action.id)

@@ -91,11 +91,13 @@ def revenue_difference(treated: Sample, control: Sample, level: float = LEVEL) -
     se2 = v1 + v0
     if se2 == 0:
         return Interval(diff, diff, diff)
-    df = se2**2 / (
-        (v1**2 / (treated.n - 1) if treated.n > 1 else 0.0)
-        + (v0**2 / (control.n - 1) if control.n > 1 else 0.0)
+    spread = (v1**2 / (treated.n - 1) if treated.n > 1 else 0.0) + (
+        v0**2 / (control.n - 1) if control.n > 1 else 0.0
     )
-    t = float(stats.t.ppf(0.5 + level / 2, df))
+    if spread > 0:  # Welch–Satterthwaite degrees of freedom
+        t = float(stats.t.ppf(0.5 + level / 2, se2**2 / spread))
+    else:  # variances too small to square: the normal quantile
+        t = float(stats.norm.ppf(0.5 + level / 2))
     half = t * math.sqrt(se2)
     return Interval(diff, diff - half, diff + half)
 

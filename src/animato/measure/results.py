@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
 
+from animato.errors import AnimatoError
 from animato.measure import groups, incrementality, kpis
 from animato.measure.incrementality import Comparison, Sample
 from animato.measure.pareto import pareto
@@ -37,7 +38,8 @@ class Results:
 
     def rows(self, name: str) -> list[dict[str, Any]]:
         """A table as a list of dicts."""
-        return self.tables[name].to_pylist()
+        rows: list[dict[str, Any]] = self.tables[name].to_pylist()
+        return rows
 
 
 def _rows(expr: Any) -> list[dict[str, Any]]:
@@ -252,3 +254,16 @@ def _kpis_schema() -> pa.Schema:
             ("met", pa.bool_()),
         ]
     )
+
+
+def period(store: Store, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+    """The period a report covers: as given, else up to the last tick and 30 days before it."""
+    if end is None:
+        ticks = store.table("ticks")
+        last = ticks.aggregate(last=ticks.now.max()).to_pyarrow()["last"][0].as_py()
+        end = last or datetime(1970, 1, 2)
+    if start is None:
+        start = end - timedelta(days=30)
+    if start >= end:
+        raise AnimatoError(f"the report's period is empty: --from {start} is not before --to {end}")
+    return start, end

@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.table import Table
 
 from animato.engine import TickResult
+from animato.measure.results import Results
 from animato.plan.model import Plan
 from animato.simulate.diff import Diff
 from animato.store.ingest import IngestSummary
@@ -121,3 +122,32 @@ def diff_tables(result: Diff) -> list[Table | str]:
         )
     lines.append(flips if flips.row_count else "No decision changes.")
     return lines
+
+
+def incrementality_table(results: Results) -> Table:
+    """Per scenario and campaign against its control group: sizes, conversion uplift with its
+    95 % interval, incremental revenue with its interval, and the verdict.
+    """
+    table = Table(
+        title=f"Incrementality {results.start:%Y-%m-%d} → {results.end:%Y-%m-%d}"
+        f" ({results.currency})"
+    )
+    table.add_column("action", no_wrap=True)
+    for heading in ("control", "treated", "control n", "uplift (pt)", "95 % CI",
+                    "incremental revenue", "95 % CI", "verdict"):  # fmt: skip
+        table.add_column(heading, justify="left" if heading in ("control", "verdict") else "right")
+    for r in results.rows("incrementality"):
+        if r["conversion_uplift"] is None:
+            continue
+        table.add_row(
+            r["action_id"],
+            r["control"],
+            f"{r['treated']:,}",
+            f"{r['control_size']:,}",
+            f"{r['conversion_uplift'] * 100:+.1f}",
+            f"[{r['conversion_uplift_low'] * 100:+.1f}, {r['conversion_uplift_high'] * 100:+.1f}]",
+            f"{r['incremental_revenue']:,.0f}",
+            f"[{r['incremental_revenue_low']:,.0f}, {r['incremental_revenue_high']:,.0f}]",
+            r["verdict"],
+        )
+    return table
