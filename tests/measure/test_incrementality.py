@@ -25,11 +25,14 @@ def sample(values: list[float] | np.ndarray, converted: list[bool] | np.ndarray)
 def test_a_clear_uplift_is_proven_and_its_reverse_harmful() -> None:
     treated = Sample(100, 60, 0.0, 0.0)
     control = Sample(100, 20, 0.0, 0.0)
-    # se = sqrt(.6 × .4 / 100 + .2 × .8 / 100) = 0.063246; 1.96 × se = 0.12396
+    # Wilson, z = 1.96, z²/n = 0.038415: 60/100 → [0.50200, 0.69060]; 20/100 → [0.13337,
+    # 0.28883]; Newcombe: 0.4 - sqrt(0.09800² + 0.08883²) = 0.26773,
+    # 0.4 + sqrt(0.09060² + 0.06663²) = 0.51246
     up = compare(treated, control)
     assert up.conversion is not None
     assert up.conversion.estimate == pytest.approx(0.4)
-    assert up.conversion.low == pytest.approx(0.4 - 0.123960, abs=1e-6)
+    assert up.conversion.low == pytest.approx(0.26773, abs=1e-5)
+    assert up.conversion.high == pytest.approx(0.51246, abs=1e-5)
     assert up.verdict == PROVEN
     assert compare(control, treated).verdict == HARMFUL
 
@@ -37,6 +40,12 @@ def test_a_clear_uplift_is_proven_and_its_reverse_harmful() -> None:
 def test_no_control_units_means_nothing_to_measure() -> None:
     c = compare(Sample(10, 3, 30.0, 90.0), Sample(0, 0, 0.0, 0.0))
     assert (c.verdict, c.conversion, c.incremental_revenue) == (NO_CONTROL, None, None)
+
+
+def test_one_control_unit_proves_nothing() -> None:
+    # the interval alone would say proven (Newcombe: [+5 pt, +98 pt]); Fisher's p = 0.18
+    c = compare(Sample(10, 9, 900.0, 90000.0), Sample(1, 0, 0.0, 0.0))
+    assert c.verdict == UNSURE and c.revenue_per_unit is None
 
 
 def test_same_distribution_is_not_significant() -> None:
@@ -68,7 +77,7 @@ def test_the_intervals_cover_the_true_difference_about_95_percent_of_the_time() 
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 500), st.integers(1, 500), st.data())
+@given(st.integers(2, 500), st.integers(2, 500), st.data())
 def test_intervals_hold_their_estimate_and_verdicts_follow_them(
     n1: int, n0: int, data: st.DataObject
 ) -> None:
@@ -80,7 +89,15 @@ def test_intervals_hold_their_estimate_and_verdicts_follow_them(
     assert c.conversion is not None and c.revenue_per_unit is not None
     for i in (c.conversion, c.revenue_per_unit):
         assert i.low <= i.estimate + 1e-9 and i.estimate <= i.high + 1e-9
-    expected = PROVEN if c.conversion.low > 0 else HARMFUL if c.conversion.high < 0 else UNSURE
+    assert c.p_value is not None
+    sure = c.p_value < 0.05
+    expected = (
+        PROVEN
+        if sure and c.conversion.low > 0
+        else HARMFUL
+        if sure and c.conversion.high < 0
+        else UNSURE
+    )
     assert c.verdict == expected
     assert c.incremental_revenue is not None
     assert c.incremental_revenue.estimate == pytest.approx(c.revenue_per_unit.estimate * n1)

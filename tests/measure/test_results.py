@@ -166,10 +166,12 @@ def test_incrementality_against_the_holdout_by_hand(store: Store) -> None:
     # treated: 4 units, converted a and c, revenue 100, 0, 50, 0; holdout: 2, revenue 40, 0
     assert (row["treated"], row["control_size"]) == (4, 2)
     assert (row["treated_rate"], row["control_rate"]) == (0.5, 0.5)
-    # Wald: se = sqrt(.25/4 + .25/2) = 0.4330; 1.96 × se = 0.8487
+    # Wilson, z = 1.96: 2/4 → 0.5 ± 1.96/1.9604 × sqrt(.0625 + 3.8415/64) = [0.15004, 0.84996];
+    # 1/2 → 0.5 ± 1.96/2.9207 × sqrt(.125 + 3.8415/16) = [0.09453, 0.90547]. Newcombe:
+    # 0 ± sqrt((0.5 - 0.15004)² + (0.90547 - 0.5)²) = ± 0.53561
     assert row["conversion_uplift"] == pytest.approx(0.0)
-    assert row["conversion_uplift_high"] == pytest.approx(0.848689, abs=1e-6)
-    assert row["conversion_uplift_low"] == pytest.approx(-0.848689, abs=1e-6)
+    assert row["conversion_uplift_high"] == pytest.approx(0.53561, abs=1e-5)
+    assert row["conversion_uplift_low"] == pytest.approx(-0.53561, abs=1e-5)
     # Welch: means 37.5 and 20; variances 6875/3 and 800; se² = 572.917 + 400 = 972.917;
     # df = 3.5135, t(0.975, 3.5135) = 2.93485 → 17.5 ± 91.54
     assert row["revenue_uplift"] == pytest.approx(17.5)

@@ -20,6 +20,7 @@ from animato.engine import (
     entry,
     journeys,
     outbox,
+    scores,
     segments,
     state,
     triggers,
@@ -105,6 +106,7 @@ class Engine:
         compiler = Compiler(self.plan, now)
         store = self.store
         with store.transaction():
+            compiler.fits = scores.ensure_fits(store, now)
             customers = existing(store.table("customers"), now)
             events = store.table("events")
             current = state.refresh(store, compiler, now)

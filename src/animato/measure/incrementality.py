@@ -2,10 +2,10 @@
 control group (the scenario's holdout, the plan's global control).
 
 Each group is summed up by a :class:`Sample` (units, conversions, revenue and its sum of
-squares); :func:`compare` gives the treated-minus-control difference in conversion rate (Wald
-interval for two proportions) and in revenue per unit (Welch's t interval), the incremental
+squares); :func:`compare` gives the treated-minus-control difference in conversion rate
+(Newcombe's interval for two proportions) and in revenue per unit (Welch's t interval), the incremental
 revenue those imply for the treated units, and a plain-language verdict read from the
-conversion interval.
+conversion interval and Fisher's exact test.
 """
 
 from __future__ import annotations
@@ -75,17 +75,32 @@ class Comparison:
     verdict: str
 
 
+def wilson(successes: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """Wilson score interval of a proportion (scipy's)."""
+    ci = stats.binomtest(successes, n).proportion_ci(confidence_level=level, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
 def conversion_difference(treated: Sample, control: Sample, level: float = LEVEL) -> Interval:
-    """Difference of conversion rates with a Wald interval (normal approximation)."""
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    """Difference of conversion rates with Newcombe's hybrid score interval (from the two
+    Wilson intervals), which holds with small groups and rates near 0 or 1 where the Wald
+    interval does not.
+    """
     p1, p0 = treated.rate, control.rate
-    se = math.sqrt(p1 * (1 - p1) / treated.n + p0 * (1 - p0) / control.n)
+    l1, u1 = wilson(treated.conversions, treated.n, level)
+    l0, u0 = wilson(control.conversions, control.n, level)
     diff = p1 - p0
-    return Interval(diff, diff - z * se, diff + z * se)
+    low = diff - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
+    high = diff + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
+    return Interval(diff, low, high)
 
 
-def revenue_difference(treated: Sample, control: Sample, level: float = LEVEL) -> Interval:
-    """Difference of revenue per unit with Welch's t interval (unequal variances)."""
+def revenue_difference(treated: Sample, control: Sample, level: float = LEVEL) -> Interval | None:
+    """Difference of revenue per unit with Welch's t interval (unequal variances); None when a
+    group has fewer than two units (no variance to estimate).
+    """
+    if treated.n < 2 or control.n < 2:
+        return None
     v1, v0 = treated.variance / treated.n, control.variance / control.n
     diff = treated.mean - control.mean
     se2 = v1 + v0
@@ -103,17 +118,20 @@ def revenue_difference(treated: Sample, control: Sample, level: float = LEVEL) -
 
 
 def conversion_p_value(treated: Sample, control: Sample) -> float:
-    """Two-sided p-value of the pooled two-proportion z test."""
-    pooled = (treated.conversions + control.conversions) / (treated.n + control.n)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / treated.n + 1 / control.n))
-    if se == 0:
-        return 1.0
-    z = (treated.rate - control.rate) / se
-    return float(2 * stats.norm.sf(abs(z)))
+    """Two-sided p-value of Fisher's exact test on the 2 × 2 table of conversions."""
+    table = [
+        [treated.conversions, treated.n - treated.conversions],
+        [control.conversions, control.n - control.conversions],
+    ]
+    return float(stats.fisher_exact(table).pvalue)
 
 
-def verdict(interval: Interval) -> str:
-    """The plain-language reading of a difference's interval."""
+def verdict(interval: Interval, p_value: float, level: float = LEVEL) -> str:
+    """The plain-language reading of a conversion difference: proven (or harmful) only when
+    its interval excludes zero and the exact test agrees at the same level.
+    """
+    if p_value >= 1 - level:
+        return UNSURE
     if interval.low > 0:
         return PROVEN
     if interval.high < 0:
@@ -127,12 +145,13 @@ def compare(treated: Sample, control: Sample, level: float = LEVEL) -> Compariso
         return Comparison(treated, control, None, None, None, None, NO_CONTROL)
     conversion = conversion_difference(treated, control, level)
     revenue = revenue_difference(treated, control, level)
+    p_value = conversion_p_value(treated, control)
     return Comparison(
         treated,
         control,
         conversion,
         revenue,
-        revenue.scaled(treated.n),
-        conversion_p_value(treated, control),
-        verdict(conversion),
+        None if revenue is None else revenue.scaled(treated.n),
+        p_value,
+        verdict(conversion, p_value, level),
     )

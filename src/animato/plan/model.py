@@ -267,12 +267,49 @@ def _default_weights() -> dict[Criterion, float]:
     }
 
 
+class ScoreCriterion(Strict):
+    """One weighted criterion of a score: a condition that holds for the customer, or not."""
+
+    name: Id
+    when: str
+    weight: float = Field(default=1.0, gt=0)
+    description: str = ""
+
+
+class Alive(Strict):
+    """The part of a score that a BG/NBD model gives from the purchase history of ``event``:
+    ``1 - P(alive)``, refitted on the store's history every ``refit``.
+    """
+
+    event: str
+    weight: float = Field(default=1.0, gt=0)
+    refit: DurationT = Field(default_factory=lambda: Duration(30, "d"))
+    min_customers: int = Field(default=100, ge=10)
+
+
+class Score(Strict):
+    """A per-customer score in [0, 1] ("score d'inactivité"): the weighted share of its criteria
+    that hold, with the BG/NBD part where the customer has a history of the event.
+    """
+
+    description: str = ""
+    criteria: list[ScoreCriterion] = Field(default_factory=list)
+    alive: Alive | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Score:
+        if not self.criteria and self.alive is None:
+            raise ValueError("a score needs 'criteria', 'alive' or both")
+        return self
+
+
 class Conventions(Strict):
     """The plan's internal conventions: definitions, segments, rules of consent and pressure."""
 
     definitions: dict[str, str] = Field(default_factory=dict)
     segments: dict[str, str] = Field(default_factory=dict)
     lifecycle: list[LifecycleStage] = Field(default_factory=list)
+    scores: dict[Annotated[str, Field(pattern=ID_PATTERN)], Score] = Field(default_factory=dict)
     exclusions: dict[str, Exclusion] = Field(default_factory=dict)
     consent: dict[Channel, str] = Field(
         default_factory=lambda: {c: "marketing" for c in ("email", "sms", "call", "postal", "push")}

@@ -147,6 +147,20 @@ class _Checker:
             self.condition(base.at("segments", name), text, self.scope)
         for i, stage in enumerate(conv.lifecycle):
             self.condition(base.at("lifecycle", i, "when"), stage.when, self.scope)
+        for name, score in conv.scores.items():
+            origin = base.at("scores", name)
+            for i, criterion in enumerate(score.criteria):
+                at = origin.at("criteria", i, "when")
+                self.condition(at, criterion.when, self.scope)
+                if "score(" in criterion.when:
+                    self.error(at, "a score's criterion cannot read a score")
+            if score.alive is not None:
+                self.ref(
+                    origin.at("alive", "event"),
+                    score.alive.event,
+                    self.plan.data.events,
+                    "event type",
+                )
         for name, rule in conv.exclusions.items():
             origin = base.at("exclusions", name)
             self.condition(origin.at("when"), rule.when, self.scope)

@@ -264,6 +264,21 @@ SEGMENT_LOG = ibis.schema(
     }
 )
 
+# BG/NBD fits of the scores that declare ``alive`` (one row per score and fit time).
+SCORE_FITS = ibis.schema(
+    {
+        "fit_id": STRING,
+        "score": STRING,
+        "event": STRING,
+        "r": dt.Float64(),
+        "alpha": dt.Float64(),
+        "a": dt.Float64(),
+        "b": dt.Float64(),
+        "customers": INT,
+        "as_of": TS,
+    }
+)
+
 STATE_META = ibis.schema({"as_of": TS, "loaded_mark": TS, "signature": STRING})
 
 STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
@@ -281,6 +296,7 @@ STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
     "engagement": (ENGAGEMENT, "row_id"),
     "delivery_attempts": (DELIVERY_ATTEMPTS, "row_id"),
     "deliveries": (DELIVERIES, "message_id"),
+    "score_fits": (SCORE_FITS, "fit_id"),
 }
 
 
