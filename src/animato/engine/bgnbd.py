@@ -32,11 +32,11 @@ class Fit:
 
 def fit(frequency: np.ndarray, recency: np.ndarray, T: np.ndarray, as_of: datetime) -> Fit:
     """Fit BG/NBD by maximum likelihood (lifetimes' ``BetaGeoFitter``)."""
-    from lifetimes import BetaGeoFitter
-
-    model = BetaGeoFitter(penalizer_coef=0.0)
     with warnings.catch_warnings():  # lifetimes' own deprecation noise under pandas 3
         warnings.simplefilter("ignore")
+        from lifetimes import BetaGeoFitter
+
+        model = BetaGeoFitter(penalizer_coef=0.0)
         model.fit(frequency, recency, T)
     p = model.params_
     return Fit(float(p["r"]), float(p["alpha"]), float(p["a"]), float(p["b"]), len(T), as_of)
