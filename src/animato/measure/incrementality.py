@@ -3,9 +3,9 @@ control group (the scenario's holdout, the plan's global control).
 
 Each group is summed up by a :class:`Sample` (units, conversions, revenue and its sum of
 squares); :func:`compare` gives the treated-minus-control difference in conversion rate
-(Newcombe's interval for two proportions) and in revenue per unit (Welch's t interval), the incremental
-revenue those imply for the treated units, and a plain-language verdict read from the
-conversion interval and Fisher's exact test.
+(Newcombe's interval for two proportions) and in revenue per unit (Welch's t interval), the
+incremental revenue those imply for the treated units, and a plain-language verdict read from
+the conversion interval and Fisher's exact test.
 """
 
 from __future__ import annotations
