@@ -241,6 +241,7 @@ def _write(
                     "send_at": d.send_at,
                     "tick_id": tick_id,
                     "enrolment_id": row["enrolment_id"],
+                    "variant": row.get("variant"),
                 }
             )
     written["decisions"].append(_table(log, store, "decisions"))

@@ -24,6 +24,7 @@ from animato.engine import (
     segments,
     state,
     triggers,
+    variants,
 )
 from animato.engine.clock import Interval, existing
 from animato.engine.compile import Compiler
@@ -107,6 +108,7 @@ class Engine:
         store = self.store
         with store.transaction():
             compiler.fits = scores.ensure_fits(store, now)
+            variants.decide(store, now, tick_id)
             customers = existing(store.table("customers"), now)
             events = store.table("events")
             current = state.refresh(store, compiler, now)

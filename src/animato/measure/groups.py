@@ -69,14 +69,16 @@ def _campaign_units(
     )
 
 
-def units(store: Store, start: datetime, end: datetime) -> ir.Table | None:
+def units(
+    store: Store, start: datetime, end: datetime, events: ir.Table | None = None
+) -> ir.Table | None:
     """Every unit of the period with its group and outcome: ``action_id``, ``unit_id``,
     ``customer_id``, ``start``, ``group``, ``converted`` (bool) and ``revenue``; None when no
-    action has a goal.
+    action has a goal. Outcomes are read from ``events`` (default: the store's).
     """
     plan = store.plan
     compiler = Compiler(plan, end)
-    events = store.table("events")
+    events = store.table("events") if events is None else events
     props = event_properties(plan)
     parts: list[ir.Table] = []
     scenarios = [s for s in plan.scenarios if s.goal is not None]

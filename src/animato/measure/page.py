@@ -142,11 +142,12 @@ def _incrementality(results: Results, names: dict[str, str]) -> list[str]:
         "<h2>Incrementality</h2>",
         '<p class="note">Each unit (an enrolment, a campaign message) is followed for the '
         "goal's window whatever happened to its messages, so treated and control compare like "
-        "with like. Uplift: difference of conversion rates (Wald 95 % interval); incremental "
-        "revenue: difference of revenue per unit (Welch 95 % interval) times the treated units. "
-        '"Proven incremental" when the whole conversion interval is above zero, "harmful" when '
-        'below, otherwise "not yet significant". The whole plan: customers in the global control '
-        "against all others.</p>",
+        "with like. Uplift: difference of conversion rates (Newcombe's 95 % interval); "
+        "incremental revenue: difference of revenue per unit (Welch's 95 % interval) times the "
+        'treated units. "Proven incremental" when the whole conversion interval is above zero '
+        'and Fisher\'s exact test agrees (p &lt; 0.05), "harmful" when it is below, otherwise '
+        '"not yet significant". The whole plan: customers in the global control against all '
+        "others.</p>",
         f"<figure>{chart}</figure>" if shown else "",
         table,
     ]

@@ -476,6 +476,28 @@ def _fallback_shorthand(value: Any) -> Any:
     return {"channel": value} if isinstance(value, str) else value
 
 
+class Variant(Strict):
+    """One arm of an A/B test on a step: its share of the traffic and what it changes (the
+    template, the subject, the offer, the sender's name, the send time); the rest is the step's.
+    """
+
+    id: Id
+    share: Share
+    template: str | None = None
+    subject: str | None = None
+    offer: str | None = None
+    sender: str | None = None
+    at: TimeOfDay | None = None
+
+
+class AutoWinner(Strict):
+    """Switch all traffic to the winning variant once each has ``after`` messages and the test
+    says one converts better.
+    """
+
+    after: int = Field(ge=10)
+
+
 class Step(Strict):
     """One contact time ("temps") of a scenario."""
 
@@ -489,6 +511,28 @@ class Step(Strict):
     offer: str | None = None
     fallback: Annotated[Fallback, BeforeValidator(_fallback_shorthand)] | None = None
     combine_with: list[str] = Field(default_factory=list)
+    variants: list[Variant] = Field(default_factory=list)
+    auto_winner: AutoWinner | None = None
+
+    @model_validator(mode="after")
+    def _variants_add_up(self) -> Step:
+        if not self.variants:
+            if self.auto_winner is not None:
+                raise ValueError("'auto_winner' needs 'variants'")
+            return self
+        if len(self.variants) < 2:
+            raise ValueError("an A/B test needs at least two variants")
+        ids = [v.id for v in self.variants]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"variant ids must differ, got {', '.join(ids)}")
+        total = sum(v.share for v in self.variants)
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"variant shares must add up to 100%, got {total:.0%}")
+        return self
+
+    def variant(self, variant_id: str | None) -> Variant | None:
+        """The variant with this id (None for a step without variants)."""
+        return next((v for v in self.variants if v.id == variant_id), None)
 
 
 class Scenario(Strict):

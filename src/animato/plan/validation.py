@@ -320,6 +320,11 @@ class _Checker:
                 )
             for k, ident in enumerate(step.combine_with):
                 self.ref(s_origin.at("combine_with", k), ident, self.campaign_ids, "campaign")
+            for k, variant in enumerate(step.variants):
+                v_origin = s_origin.at("variants", k)
+                if variant.template is not None:
+                    self.template(v_origin.at("template"), variant.template, step.channel)
+                self.ref(v_origin.at("offer"), variant.offer, self.offer_ids, "offer")
 
     def campaign(self, c: Campaign, origin: Origin) -> None:
         self.ref(origin.at("target"), c.target, self.targets, "segment or lifecycle stage")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from animato.demo.uplift import Check
 from animato.engine import TickResult
 from animato.measure.results import Results
 from animato.plan.model import Plan
@@ -149,5 +150,34 @@ def incrementality_table(results: Results) -> Table:
             f"{r['incremental_revenue']:,.0f}",
             f"[{r['incremental_revenue_low']:,.0f}, {r['incremental_revenue_high']:,.0f}]",
             r["verdict"],
+        )
+    return table
+
+
+def truth_table(checks: list[Check]) -> Table:
+    """The demo's planted effects beside the report's estimates and intervals."""
+    table = Table(title="Planted uplift (demo data) against the KPI report, treated vs holdout")
+    for heading in ("scenario", "planted", "treated", "true (pt)", "measured (pt)", "95 % CI",
+                    "true €/entrant", "measured", "95 % CI", "recovered"):  # fmt: skip
+        table.add_column(heading, justify="left" if heading == "scenario" else "right")
+
+    def pt(v: float | None) -> str:
+        return "—" if v is None else f"{v * 100:+.1f}"
+
+    def eur(v: float | None) -> str:
+        return "—" if v is None else f"{v:+.2f}"
+
+    for c in checks:
+        table.add_row(
+            c.action_id,
+            f"{c.planted:.0%}",
+            f"{c.treated:,}",
+            pt(c.true_conversion),
+            pt(c.measured_conversion),
+            f"[{pt(c.low)}, {pt(c.high)}]",
+            eur(c.true_revenue),
+            eur(c.measured_revenue),
+            f"[{eur(c.revenue_low)}, {eur(c.revenue_high)}]",
+            "yes" if c.recovered else "NO",
         )
     return table

@@ -165,6 +165,7 @@ MESSAGES = ibis.schema(
         "send_at": TS,
         "decision": STRING,
         "tick_id": STRING,
+        "variant": STRING,
     }
 )
 
@@ -201,6 +202,19 @@ OUTBOX = ibis.schema(
         "fields": STRING,
         "error": STRING,
         "content": STRING,
+        "variant": STRING,
+    }
+)
+
+# A/B tests whose ``auto_winner`` switched all traffic to one variant, from ``decided_at`` on.
+VARIANT_WINNERS = ibis.schema(
+    {
+        "row_id": STRING,
+        "scenario_id": STRING,
+        "step_id": STRING,
+        "variant": STRING,
+        "decided_at": TS,
+        "tick_id": STRING,
     }
 )
 
@@ -297,6 +311,7 @@ STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
     "delivery_attempts": (DELIVERY_ATTEMPTS, "row_id"),
     "deliveries": (DELIVERIES, "message_id"),
     "score_fits": (SCORE_FITS, "fit_id"),
+    "variant_winners": (VARIANT_WINNERS, "row_id"),
 }
 
 
