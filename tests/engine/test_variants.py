@@ -16,6 +16,7 @@ from animato.engine.ids import unit_hash
 from animato.engine.outbox import bodies
 from animato.engine.variants import assign
 from animato.errors import PlanError
+from animato.measure import page, results
 from animato.measure import variants as measured
 from animato.store import Store
 from tests.engine.engineplan import customers, event, rows
@@ -118,6 +119,14 @@ def test_auto_winner_switches_the_traffic_once_the_test_is_conclusive(store: Sto
     engine.tick(DAY + timedelta(days=3, hours=3))
     later = [r for r in rows(store, "messages") if r["due_at"] > DAY + timedelta(days=3)]
     assert len(later) == 60 and {r["variant"] for r in later} == {"b"}
+    # the report's A/B table over the first wave names b, with its interval against a
+    report = results.compute(store, DAY - timedelta(days=1), DAY + timedelta(days=1))
+    table = {r["variant"]: r for r in report.rows("variants")}
+    assert table["b"]["winner"] == "b" and table["b"]["conversion_rate"] == 1.0
+    assert table["a"]["messages"] + table["b"]["messages"] == 60
+    assert table["b"]["uplift_low"] > 0.8 and table["a"]["uplift_vs_first"] is None
+    html = page.render(store.plan, report)
+    assert "<h2>A/B tests</h2>" in html and ">winner</td>" in html
 
 
 def test_without_a_clear_difference_no_winner_is_named() -> None:

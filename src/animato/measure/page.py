@@ -72,7 +72,10 @@ def sections(plan: Plan, results: Results) -> list[str]:
     period = f"{results.start:%Y-%m-%d %H:%M} → {results.end:%Y-%m-%d %H:%M} UTC"
     cards = [
         (f"{sum(r['entrants'] for r in actions):,}", "entrants (control groups included)"),
-        (f"{sum(r['sent'] for r in actions):,}", "messages sent"),
+        (
+            f"{sum(r['scheduled'] for r in actions):,}",
+            f"messages scheduled ({sum(r['sent'] for r in actions):,} sent so far)",
+        ),
         (_money(sum(r["revenue"] for r in actions), cur), "revenue attributed to messages"),
         (_money(sum(measured) if measured else None, cur), "incremental revenue (actions)"),
         (f"{proven} of {len(actions)}", "actions proven incremental"),
@@ -94,6 +97,7 @@ def sections(plan: Plan, results: Results) -> list[str]:
         *_pareto(results, names),
         *_programs(results),
         *_business(results),
+        *_variants(results, names),
         *_activity(results, names),
         *_kpis(results, names),
     ]
@@ -103,14 +107,14 @@ def sections(plan: Plan, results: Results) -> list[str]:
 def _incrementality(results: Results, names: dict[str, str]) -> list[str]:
     cur = results.currency
     rows = results.rows("incrementality")
-    shown = [r for r in rows if r["control_size"]]
+    shown = [r for r in rows if r["control"] == "holdout" and r["control_size"]][:12]
     chart = stacked_bars(
-        [names.get(r["action_id"], r["action_id"])[:14] + f" ({r['control']})" for r in shown],
+        [r["action_id"][:12] for r in shown],
         {
             "treated": [r["treated_rate"] * 100 for r in shown],
             "control": [r["control_rate"] * 100 for r in shown],
         },
-        title="Conversion to the goal (%), treated against control",
+        title="Conversion to the goal (%), treated against the scenario's holdout",
         grouped=True,
     )
     lines: list[list[Any]] = [
@@ -340,4 +344,53 @@ def _kpis(results: Results, names: dict[str, str]) -> list[str]:
         table_html(["owner", "KPI", "metric", "value", "target", "status"], lines)
         if lines
         else '<p class="note">The plan declares no KPI.</p>',
+    ]
+
+
+def _variants(results: Results, names: dict[str, str]) -> list[str]:
+    rows = results.rows("variants")
+    if not rows:
+        return []
+    lines = [
+        [
+            names.get(r["scenario_id"], r["scenario_id"]),
+            r["step_id"],
+            r["variant"],
+            _pct(r["share"], 0),
+            r["messages"],
+            r["conversions"],
+            _pct(r["conversion_rate"]),
+            _pp(r["uplift_vs_first"]),
+            "—"
+            if r["uplift_low"] is None
+            else f"[{_pp(r['uplift_low'])}, {_pp(r['uplift_high'])}]",
+            "—" if r["p_value"] is None else f"{r['p_value']:.3f}",
+            "winner" if r["winner"] == r["variant"] else "",
+        ]
+        for r in rows
+    ]
+    undecided = sorted({f"{r['scenario_id']}/{r['step_id']}" for r in rows if not r["winner"]})
+    return [
+        "<h2>A/B tests</h2>",
+        '<p class="note">Each variant of a step against its first one, on the scenario\'s goal '
+        "(Newcombe's 95 % interval, Fisher's exact test). A winner is named only when it beats "
+        "every other variant significantly"
+        + (f"; no winner yet for {escape(', '.join(undecided))}" if undecided else "")
+        + ".</p>",
+        table_html(
+            [
+                "scenario",
+                "step",
+                "variant",
+                "share",
+                "messages",
+                "conversions",
+                "conversion",
+                "vs first",
+                "95 % CI",
+                "p",
+                "",
+            ],
+            lines,
+        ),  # fmt: skip
     ]

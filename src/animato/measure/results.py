@@ -4,7 +4,8 @@ dashboard calls (:func:`compute`), computing in the store.
 Tables: ``actions`` (one row per scenario and campaign: activity, engagement, business and the
 headline incrementality), ``channels`` (messages per action and channel), ``incrementality``
 (every treated-against-control comparison, the plan-wide one included), ``programs`` (the
-roll-up), ``pareto`` and ``kpis`` (the plan's declared KPIs, computed).
+roll-up), ``pareto``, ``kpis`` (the plan's declared KPIs, computed) and ``variants`` (A/B
+tests).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from animato.errors import AnimatoError
-from animato.measure import groups, incrementality, kpis
+from animato.measure import groups, incrementality, kpis, variants
 from animato.measure.incrementality import Comparison, Sample
 from animato.measure.pareto import pareto
 from animato.plan.model import Plan
@@ -174,6 +175,9 @@ def compute(store: Store, start: datetime, end: datetime) -> Results:
         "programs": pa.Table.from_pylist(programs),
         "pareto": pa.Table.from_pylist(pareto(gains), schema=_pareto_schema()),
         "kpis": pa.Table.from_pylist(kpis.declared(plan, owners), schema=_kpis_schema()),
+        "variants": pa.Table.from_pylist(
+            variants.rows(store, start, end), schema=_variants_schema()
+        ),
     }
     return results
 
@@ -267,3 +271,22 @@ def period(store: Store, start: datetime | None, end: datetime | None) -> tuple[
     if start >= end:
         raise AnimatoError(f"the report's period is empty: --from {start} is not before --to {end}")
     return start, end
+
+
+def _variants_schema() -> pa.Schema:
+    return pa.schema(
+        [
+            ("scenario_id", pa.string()),
+            ("step_id", pa.string()),
+            ("variant", pa.string()),
+            ("share", pa.float64()),
+            ("messages", pa.int64()),
+            ("conversions", pa.int64()),
+            ("conversion_rate", pa.float64()),
+            ("uplift_vs_first", pa.float64()),
+            ("uplift_low", pa.float64()),
+            ("uplift_high", pa.float64()),
+            ("p_value", pa.float64()),
+            ("winner", pa.string()),
+        ]
+    )

@@ -137,6 +137,13 @@ def incrementality_table(results: Results) -> Table:
     for heading in ("control", "treated", "control n", "uplift (pt)", "95 % CI",
                     "incremental revenue", "95 % CI", "verdict"):  # fmt: skip
         table.add_column(heading, justify="left" if heading in ("control", "verdict") else "right")
+
+    def pt(v: float | None) -> str:
+        return "—" if v is None else f"{v * 100:+.1f}"
+
+    def money(v: float | None) -> str:
+        return "—" if v is None else f"{v:,.0f}"
+
     for r in results.rows("incrementality"):
         if r["conversion_uplift"] is None:
             continue
@@ -145,10 +152,10 @@ def incrementality_table(results: Results) -> Table:
             r["control"],
             f"{r['treated']:,}",
             f"{r['control_size']:,}",
-            f"{r['conversion_uplift'] * 100:+.1f}",
-            f"[{r['conversion_uplift_low'] * 100:+.1f}, {r['conversion_uplift_high'] * 100:+.1f}]",
-            f"{r['incremental_revenue']:,.0f}",
-            f"[{r['incremental_revenue_low']:,.0f}, {r['incremental_revenue_high']:,.0f}]",
+            pt(r["conversion_uplift"]),
+            f"[{pt(r['conversion_uplift_low'])}, {pt(r['conversion_uplift_high'])}]",
+            money(r["incremental_revenue"]),
+            f"[{money(r['incremental_revenue_low'])}, {money(r['incremental_revenue_high'])}]",
             r["verdict"],
         )
     return table
