@@ -14,6 +14,7 @@ import pytest
 
 from animato import load_plan
 from animato.engine import Engine, bgnbd, scores
+from animato.measure.results import score_bands
 from animato.store import Store
 from animato.store.ingest import ingest
 from tests.engine.engineplan import customers, event, rows
@@ -83,6 +84,8 @@ def test_weighted_criteria_give_the_score_and_trigger_a_scenario(tmp_path: Path)
         for r in scores.values(store, "inactivity", ago(30)).to_pyarrow().to_pylist()
     }
     assert earlier == {"a": 0.2, "b": 0.0, "c": 0.2, "d": 0.8}
+    bands = {r["low"]: r["customers"] for r in score_bands(store, NOW)}
+    assert (bands[0.0], bands[0.6], bands[0.8], bands[0.9], sum(bands.values())) == (1, 1, 1, 1, 4)
     engine = Engine(store)
     engine.tick(ago(30), since=ago(31))  # the segment's baseline: d already in it
     engine.tick(NOW)

@@ -57,6 +57,6 @@ def test_the_report_shows_incrementality_pareto_and_kpis(browser: Browser, tmp_p
     tables = written.parent / "tables"
     assert sorted(p.name for p in tables.glob("*.csv")) == [
         "actions.csv", "channels.csv", "incrementality.csv", "kpis.csv", "pareto.csv",
-        "programs.csv",
+        "programs.csv", "scores.csv", "variants.csv",
     ]  # fmt: skip
     assert pcsv.read_csv(tables / "incrementality.csv").num_rows == 3

@@ -98,6 +98,7 @@ def sections(plan: Plan, results: Results) -> list[str]:
         *_programs(results),
         *_business(results),
         *_variants(results, names),
+        *_scores(results),
         *_activity(results, names),
         *_kpis(results, names),
     ]
@@ -394,3 +395,25 @@ def _variants(results: Results, names: dict[str, str]) -> list[str]:
             lines,
         ),  # fmt: skip
     ]
+
+
+def _scores(results: Results) -> list[str]:
+    rows = results.rows("scores")
+    out: list[str] = []
+    for name in dict.fromkeys(r["score"] for r in rows):
+        mine = [r for r in rows if r["score"] == name]
+        chart = stacked_bars(
+            [f"{r['low']:.1f}–{r['high']:.1f}" for r in mine],
+            {"customers": [float(r["customers"]) for r in mine]},
+            title=f"Customers by {name} score at the end of the period",
+            height=220,
+        )
+        fit = mine[0]["fit"] or "no BG/NBD fit yet: the weighted criteria alone"
+        out += [
+            f"<h2>Score: {escape(name)}</h2>",
+            f'<p class="note">The weighted share of the criteria declared in the conventions '
+            f"that hold, with 1 − P(alive) where purchase history allows ({escape(fit)}). "
+            f"Usable in conditions as <code>score('{escape(name)}') &gt; 0.7</code>.</p>",
+            f"<figure>{chart}</figure>",
+        ]
+    return out

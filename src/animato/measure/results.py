@@ -4,8 +4,8 @@ dashboard calls (:func:`compute`), computing in the store.
 Tables: ``actions`` (one row per scenario and campaign: activity, engagement, business and the
 headline incrementality), ``channels`` (messages per action and channel), ``incrementality``
 (every treated-against-control comparison, the plan-wide one included), ``programs`` (the
-roll-up), ``pareto``, ``kpis`` (the plan's declared KPIs, computed) and ``variants`` (A/B
-tests).
+roll-up), ``pareto``, ``kpis`` (the plan's declared KPIs, computed), ``variants`` (A/B
+tests) and ``scores`` (customers per tenth of each declared score).
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import ibis
 import pyarrow as pa
 
+from animato.engine import scores
 from animato.errors import AnimatoError
 from animato.measure import groups, incrementality, kpis, variants
 from animato.measure.incrementality import Comparison, Sample
@@ -178,8 +180,39 @@ def compute(store: Store, start: datetime, end: datetime) -> Results:
         "variants": pa.Table.from_pylist(
             variants.rows(store, start, end), schema=_variants_schema()
         ),
+        "scores": pa.Table.from_pylist(score_bands(store, end), schema=_scores_schema()),
     }
     return results
+
+
+def score_bands(store: Store, end: datetime) -> list[dict[str, Any]]:
+    """Customers per tenth of each declared score at ``end`` (with the BG/NBD fit in force)."""
+    fits = scores.latest_fits(store, end)
+    out = []
+    for name in store.plan.conventions.scores:
+        values = scores.values(store, name, end)
+        band = (values.score * 10).floor().clip(upper=9).cast("int64")
+        counted = (
+            values.filter(values.score.notnull())
+            .group_by(band=band)
+            .aggregate(customers=ibis._.count())
+        )
+        found = {r["band"]: r["customers"] for r in _rows(counted)}
+        fit = fits.get(name)
+        for b in range(10):
+            out.append(
+                {
+                    "score": name,
+                    "low": b / 10,
+                    "high": (b + 1) / 10,
+                    "customers": int(found.get(b, 0)),
+                    "fit": None
+                    if fit is None
+                    else f"BG/NBD r={fit.r:.3f} alpha={fit.alpha:.3f} a={fit.a:.3f} "
+                    f"b={fit.b:.3f} on {fit.customers:,} customers, {fit.as_of:%Y-%m-%d}",
+                }
+            )
+    return out
 
 
 def _program_row(
@@ -288,5 +321,17 @@ def _variants_schema() -> pa.Schema:
             ("uplift_high", pa.float64()),
             ("p_value", pa.float64()),
             ("winner", pa.string()),
+        ]
+    )
+
+
+def _scores_schema() -> pa.Schema:
+    return pa.schema(
+        [
+            ("score", pa.string()),
+            ("low", pa.float64()),
+            ("high", pa.float64()),
+            ("customers", pa.int64()),
+            ("fit", pa.string()),
         ]
     )
