@@ -31,9 +31,14 @@ demo: $(STAMP)
 	  --sink build/mail
 	$(BIN)/animato simulate examples/retail --store $(DEMO_STORE) --out build/simulation \
 	  --from 2025-11-30T23:00 --to 2025-12-31T23:00
+	$(BIN)/animato report examples/retail --store $(DEMO_STORE) --out build/report \
+	  --from 2025-12-31T23:00 --to 2026-02-01T00:00
+	$(BIN)/animato demo-check examples/retail --store $(DEMO_STORE) \
+	  --from 2025-12-31T23:00 --to 2026-02-01T00:00
 	@echo ""
 	@echo "Scenario sheets: build/sheet/index.html. Store: $(DEMO_STORE)."
 	@echo "Simulation of December 2025: build/simulation/report.html."
+	@echo "KPI report of January 2026 (incrementality, Pareto, A/B, scores): build/report/report.html."
 	@echo "First day delivered: emails in build/mail/ (.eml); their links work while"
 	@echo "  .venv/bin/animato serve examples/retail --store $(DEMO_STORE) --tick-every 0 --deliver-every 0"
 	@echo "runs (then http://localhost:8000/docs for the API)."

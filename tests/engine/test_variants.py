@@ -173,3 +173,13 @@ def test_shares_that_do_not_add_up_are_a_plan_error(tmp_path: Path) -> None:
     with pytest.raises(PlanError) as caught:
         make(tmp_path / "plan", text)
     assert any("add up to 100%" in p.message for p in caught.value.problems)
+
+
+def test_a_subject_that_does_not_parse_is_a_plan_error(tmp_path: Path) -> None:
+    text = PLAN.replace(
+        'subject: "Dernière chance, {{ customer.first_name }}"', 'subject: "{% if %}"'
+    )
+    with pytest.raises(PlanError) as caught:
+        make(tmp_path / "plan", text)
+    [problem] = [p for p in caught.value.problems if "subject" in p.message]
+    assert problem.message.startswith("subject does not parse") and problem.line > 0

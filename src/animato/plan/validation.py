@@ -10,11 +10,14 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from liquid.exceptions import LiquidError
+
 from animato.errors import Problem
 from animato.plan import conditions, seasons
 from animato.plan.checker import BUILTIN_CUSTOMER, Scope, check, closest
 from animato.plan.model import Campaign, Plan, Program, Scenario
 from animato.plan.templates import EMAIL_EXTENSIONS
+from animato.plan.templates import ENV as TEMPLATE_ENV
 from animato.plan.templates import check as check_template
 
 if TYPE_CHECKING:
@@ -325,6 +328,13 @@ class _Checker:
                 if variant.template is not None:
                     self.template(v_origin.at("template"), variant.template, step.channel)
                 self.ref(v_origin.at("offer"), variant.offer, self.offer_ids, "offer")
+                if variant.subject is not None:
+                    if step.channel != "email":
+                        self.error(v_origin.at("subject"), "only an email has a subject")
+                    try:
+                        TEMPLATE_ENV.from_string(variant.subject)
+                    except LiquidError as exc:
+                        self.error(v_origin.at("subject"), f"subject does not parse: {exc}")
 
     def campaign(self, c: Campaign, origin: Origin) -> None:
         self.ref(origin.at("target"), c.target, self.targets, "segment or lifecycle stage")
