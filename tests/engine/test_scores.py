@@ -167,3 +167,18 @@ def test_bg_nbd_on_the_cdnow_sample_matches_the_published_fit(tmp_path: Path) ->
     got = p.to_pyarrow()["p"].to_numpy()
     assert np.max(np.abs(got - expected)) < 1e-9
     assert all(0.0 <= v <= 1.0 for v in valued["score"].to_pylist())
+
+
+def test_a_large_history_is_fitted_on_a_deterministic_sample(tmp_path: Path) -> None:
+    store = make(
+        tmp_path / "plan", PLAN.replace("min_customers: 50}", "min_customers: 50, sample: 1000}")
+    )
+    events, people = _cdnow_file(tmp_path)
+    ingest(store, "customers", people)
+    ingest(store, "events", events)
+    fit = scores.ensure_fits(store, datetime(1997, 9, 30))["inactivity"]
+    assert 900 <= fit.customers <= 1100  # about 1,000 of the 2,357, the same ones every time
+    again = scores.fit_history(
+        store, store.plan.conventions.scores["inactivity"].alive, datetime(1997, 9, 30)
+    )  # type: ignore[arg-type]
+    assert again is not None and again.customers == fit.customers and again.r == fit.r

@@ -93,6 +93,8 @@ def test_each_customer_gets_the_variant_of_the_hash_and_its_changes(store: Store
             assert r["subject"] == "Votre panier" and "<p>A</p>" in html[r["message_id"]]
             assert r["send_at"] == DAY + timedelta(hours=1)
     assert {r["variant"] for r in rows(store, "messages")} == {"a", "b"}
+    decided = {r["message_id"]: r["variant"] for r in rows(store, "decisions")}
+    assert decided == {r["message_id"]: r["variant"] for r in sent.values()}
 
 
 def test_auto_winner_switches_the_traffic_once_the_test_is_conclusive(store: Store) -> None:

@@ -224,6 +224,7 @@ def _write(
                 "decided_at": now,
                 "tick_id": tick_id,
                 "combined_with": d.combined_with,
+                "variant": row.get("variant"),
             }
         )
         if d.decision == "combined" and d.combined_with is not None:

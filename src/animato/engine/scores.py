@@ -19,7 +19,7 @@ import pyarrow as pa
 from animato.engine import bgnbd
 from animato.engine.aggregates import aggregate_table
 from animato.engine.compile import Compiler, alive_aggregates
-from animato.engine.ids import row_id
+from animato.engine.ids import row_id, unit_hash_expr
 from animato.plan.model import Alive
 from animato.store.store import Store
 
@@ -42,9 +42,14 @@ def history(store: Store, alive: Alive, now: datetime) -> ir.Table:
 
 def fit_history(store: Store, alive: Alive, now: datetime) -> bgnbd.Fit | None:
     """A BG/NBD fit of the history as of ``now``; None with fewer than ``min_customers``."""
-    summary = history(store, alive, now).to_pyarrow()
-    if summary.num_rows < alive.min_customers:
+    found = history(store, alive, now)
+    total = int(found.count().to_pyarrow().as_py())
+    if total < alive.min_customers:
         return None
+    if total > alive.sample:  # a deterministic sample: the parameters hardly move beyond it
+        share = alive.sample / total
+        found = found.filter(unit_hash_expr(ibis.literal("fit:") + found.customer_id) < share)
+    summary = found.to_pyarrow()
     cols = {
         k: np.asarray(summary[k].to_numpy(), dtype=float) for k in ("frequency", "recency", "T")
     }

@@ -285,6 +285,8 @@ class Alive(Strict):
     weight: float = Field(default=1.0, gt=0)
     refit: DurationT = Field(default_factory=lambda: Duration(30, "d"))
     min_customers: int = Field(default=100, ge=10)
+    # fit on at most this many customers (a deterministic sample by hash of the customer id)
+    sample: int = Field(default=50_000, ge=100)
 
 
 class Score(Strict):

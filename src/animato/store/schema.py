@@ -182,6 +182,7 @@ DECISIONS = ibis.schema(
         "decided_at": TS,
         "tick_id": STRING,
         "combined_with": STRING,
+        "variant": STRING,
     }
 )
 
