@@ -71,8 +71,13 @@ def test_weighted_criteria_give_the_score_and_trigger_a_scenario(tmp_path: Path)
     event(store, "c1", "c", "purchase", ago(100), amount=10.0)
     event(store, "c2", "c", "visit", ago(10))  # recency only: 3/5
     event(store, "d1", "d", "purchase", ago(400), amount=10.0)  # dormant all along: 4/5
-    # too few buyers for a BG/NBD fit (min_customers 50): the criteria alone
+    # too few buyers for a BG/NBD fit (min_customers 50): the criteria alone, and the attempt
+    # is kept so that the next one waits for the refit (30 days)
     assert scores.ensure_fits(store, NOW) == {}
+    [attempt] = rows(store, "score_fits")
+    assert attempt["r"] is None and attempt["as_of"] == NOW
+    assert scores.ensure_fits(store, NOW + timedelta(days=1)) == {}
+    assert len(rows(store, "score_fits")) == 1
     found = {
         r["customer_id"]: r["score"]
         for r in scores.values(store, "inactivity", NOW).to_pyarrow().to_pylist()

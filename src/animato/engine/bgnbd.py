@@ -30,16 +30,30 @@ class Fit:
     as_of: datetime
 
 
-def fit(frequency: np.ndarray, recency: np.ndarray, T: np.ndarray, as_of: datetime) -> Fit:
-    """Fit BG/NBD by maximum likelihood (lifetimes' ``BetaGeoFitter``)."""
+PENALTIES = (0.0, 0.001, 0.01)
+
+
+def fit(frequency: np.ndarray, recency: np.ndarray, T: np.ndarray, as_of: datetime) -> Fit | None:
+    """Fit BG/NBD by maximum likelihood (lifetimes' ``BetaGeoFitter``); when it does not
+    converge, again with a small L2 penalty; None when no attempt converges (a history too
+    short or too regular for the model).
+    """
     with warnings.catch_warnings():  # lifetimes' own deprecation noise under pandas 3
         warnings.simplefilter("ignore")
         from lifetimes import BetaGeoFitter
+        from lifetimes.utils import ConvergenceError
 
-        model = BetaGeoFitter(penalizer_coef=0.0)
-        model.fit(frequency, recency, T)
-    p = model.params_
-    return Fit(float(p["r"]), float(p["alpha"]), float(p["a"]), float(p["b"]), len(T), as_of)
+        for penalty in PENALTIES:
+            model = BetaGeoFitter(penalizer_coef=penalty)
+            try:
+                model.fit(frequency, recency, T)
+            except ConvergenceError:
+                continue
+            p = model.params_
+            r, alpha, a, b = (float(p[k]) for k in ("r", "alpha", "a", "b"))
+            if all(np.isfinite(v) and v > 0 for v in (r, alpha, a, b)):
+                return Fit(r, alpha, a, b, len(T), as_of)
+    return None
 
 
 def weeks(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.FloatingValue:

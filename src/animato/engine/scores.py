@@ -41,7 +41,9 @@ def history(store: Store, alive: Alive, now: datetime) -> ir.Table:
 
 
 def fit_history(store: Store, alive: Alive, now: datetime) -> bgnbd.Fit | None:
-    """A BG/NBD fit of the history as of ``now``; None with fewer than ``min_customers``."""
+    """A BG/NBD fit of the history as of ``now``; None with fewer than ``min_customers`` or
+    when the model does not converge on it.
+    """
     found = history(store, alive, now)
     total = int(found.count().to_pyarrow().as_py())
     if total < alive.min_customers:
@@ -49,7 +51,7 @@ def fit_history(store: Store, alive: Alive, now: datetime) -> bgnbd.Fit | None:
     if total > alive.sample:  # a deterministic sample: the parameters hardly move beyond it
         share = alive.sample / total
         found = found.filter(unit_hash_expr(ibis.literal("fit:") + found.customer_id) < share)
-    summary = found.to_pyarrow()
+    summary = found.order_by("customer_id").to_pyarrow()  # the same sums, the same fit
     cols = {
         k: np.asarray(summary[k].to_numpy(), dtype=float) for k in ("frequency", "recency", "T")
     }
@@ -59,7 +61,7 @@ def fit_history(store: Store, alive: Alive, now: datetime) -> bgnbd.Fit | None:
 def latest_fits(store: Store, now: datetime) -> dict[str, bgnbd.Fit]:
     """The most recent fit of each score made at or before ``now``."""
     fits = store.table("score_fits")
-    fits = fits.filter(fits.as_of <= now)
+    fits = fits.filter((fits.as_of <= now) & fits.r.notnull())
     rank = ibis.row_number().over(group_by="score", order_by=ibis.desc("as_of"))
     rows = fits.mutate(_rank=rank).filter(ibis._._rank == 0).to_pyarrow().to_pylist()
     return {
@@ -76,32 +78,36 @@ def ensure_fits(store: Store, now: datetime) -> dict[str, bgnbd.Fit]:
     if not scores:
         return {}
     fits = latest_fits(store, now)
+    t = store.table("score_fits")
+    tried = t.filter(t.as_of <= now).group_by("score").aggregate(last=t.as_of.max())
+    attempts = {r["score"]: r["last"] for r in tried.to_pyarrow().to_pylist()}
     fresh = []
     for name, score in scores.items():
         alive = score.alive
         assert alive is not None
-        known = fits.get(name)
-        if known is not None and alive.refit.after(known.as_of) > now:
+        last = attempts.get(name)
+        if last is not None and alive.refit.after(last) > now:
             continue
         made = fit_history(store, alive, now)
-        if made is None:
-            continue
-        fits[name] = made
+        if made is not None:
+            fits[name] = made
+        # a failed attempt is kept too (no parameters), so that the next is a refit away
         fresh.append(
             {
                 "fit_id": row_id("fit", name, now.isoformat()),
                 "score": name,
                 "event": alive.event,
-                "r": made.r,
-                "alpha": made.alpha,
-                "a": made.a,
-                "b": made.b,
-                "customers": made.customers,
+                "r": None if made is None else made.r,
+                "alpha": None if made is None else made.alpha,
+                "a": None if made is None else made.a,
+                "b": None if made is None else made.b,
+                "customers": None if made is None else made.customers,
                 "as_of": now,
             }
         )
     if fresh:
-        store.append("score_fits", pa.Table.from_pylist(fresh), unique=True)
+        schema = store.table("score_fits").schema().to_pyarrow()
+        store.append("score_fits", pa.Table.from_pylist(fresh, schema=schema), unique=True)
     return fits
 
 
