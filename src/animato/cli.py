@@ -103,6 +103,11 @@ def run(
         None, help="Tick once a day from --now until this time, and print the total."
     ),
     store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+    backend: str = typer.Option(
+        None,
+        envvar="ANIMATO_BACKEND",
+        help="Run on a database server instead of the store file: postgres://user@host:port/db.",
+    ),
 ) -> None:
     """Run one tick over (last tick, now] and print enrolments and decisions per scenario.
 
@@ -113,7 +118,11 @@ def run(
     from animato.store import Store, default_path
 
     plan = _load_or_exit(plan_dir)
-    store = Store(plan, store_path or default_path(plan_dir))
+    try:
+        store = Store(plan, backend or store_path or default_path(plan_dir))
+    except AnimatoError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
     engine = Engine(store)
     first = now or datetime.now(UTC).replace(tzinfo=None)
     moments = [first]
@@ -396,6 +405,35 @@ def ingest(
     finally:
         store.close()
     out.print(ingest_table(file, summary))
+
+
+@app.command()
+def transfer(
+    backend: str = typer.Argument(..., help="Target database: postgres://user@host:port/db."),
+    plan_dir: Path = typer.Option(Path("."), "--plan", help="Plan folder."),
+    store_path: Path = typer.Option(None, "--store", help="Source store (default in the plan)."),
+) -> None:
+    """Copy a store's validated inputs (customers, events, consents…) to a database server,
+    where ``animato run --backend`` then runs the plan; rows already there are skipped.
+
+    Example: animato transfer postgres://crm@db:5432/animato --plan examples/retail
+    """
+    from animato.store import Store, default_path
+    from animato.store.transfer import copy_inputs
+
+    plan = _load_or_exit(plan_dir)
+    try:
+        source = Store(plan, store_path or default_path(plan_dir))
+        target = Store(plan, backend)
+    except AnimatoError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    with err.status("copying the inputs"):
+        added = copy_inputs(source, target)
+    source.close()
+    target.close()
+    for name, n in added.items():
+        out.print(f"{name}: {n:,} rows added")
 
 
 @app.command()

@@ -8,10 +8,12 @@ is an ``ANIMATO_*`` environment variable, so that nothing secret sits in the pla
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,19 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
+def side_prefix(store_location: str) -> str:
+    """Where the files that go with a store (secret, rendered content, delivery journal, call
+    lists) live: beside a store file (``<store>.secret``…); for a database server, in
+    ``ANIMATO_HOME`` (default ``.animato``) under a name made of its host, port and database.
+    """
+    if not store_location.startswith(("postgres://", "postgresql://")):
+        return store_location
+    where = urlsplit(store_location)
+    name = "-".join(str(p) for p in (where.hostname, where.port, where.path.strip("/")) if p)
+    home = os.environ.get("ANIMATO_HOME", ".animato")
+    return str(Path(home) / re.sub(r"[^A-Za-z0-9._-]+", "_", name or "server"))
+
+
 def secret_for(store_location: str, settings: Settings | None = None) -> str:
     """The secret that signs tracking tokens: ``ANIMATO_SECRET``, else one made at random the
     first time and kept beside the store (``<store>.secret``, readable by its owner only).
@@ -66,7 +81,7 @@ def secret_for(store_location: str, settings: Settings | None = None) -> str:
         return env
     if store_location == ":memory:":
         return _PROCESS_SECRET
-    path = Path(store_location + ".secret")
+    path = Path(side_prefix(store_location) + ".secret")
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from animato.engine.ids import row_id
+from animato.settings import side_prefix
 from animato.store.store import Store
 
 OUTCOMES = ("sent", "temporary", "permanent", "unknown")
@@ -58,7 +59,11 @@ class Ledger:
     def __init__(self, store: Store) -> None:
         self.store = store
         folder = store.content_dir if store.location == ":memory:" else None
-        self.journal = folder / "delivery.log" if folder else Path(store.location + ".delivery.log")
+        self.journal = (
+            folder / "delivery.log"
+            if folder
+            else Path(side_prefix(store.location) + ".delivery.log")
+        )
         self._fd: int | None = None
         self.fold()  # what a crashed run logged
 

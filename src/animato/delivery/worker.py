@@ -37,7 +37,7 @@ from animato.delivery.ledger import Final, Ledger
 from animato.delivery.plugins import adapters as find_adapters
 from animato.engine import journeys
 from animato.engine.outbox import bodies
-from animato.settings import Settings
+from animato.settings import Settings, side_prefix
 from animato.store.store import Store
 from animato.tracking.links import Tracker
 
@@ -76,7 +76,7 @@ def files_dir(store: Store) -> str:
     """Where call lists and postal files go unless ``ANIMATO_FILES_DIR``: beside the store."""
     if store.location == ":memory:":
         return str(store.content_dir.parent / "animato-files")
-    return store.location + ".files"
+    return side_prefix(store.location) + ".files"
 
 
 class _Report:

@@ -48,7 +48,7 @@ def aggregate_table(
         if since is not None:
             mask = mask & (e.time > since)
         if agg.func == "count":
-            columns[agg.column] = mask.cast("int64").sum()
+            columns[agg.column] = e.count(where=mask)
         elif agg.func in ("sum", "avg", "min", "max"):
             assert agg.prop is not None
             columns[agg.column] = getattr(e[agg.prop], "mean" if agg.func == "avg" else agg.func)(

@@ -252,7 +252,7 @@ class Compiler:
             before = (self.today.month() < day.month()) | (
                 (self.today.month() == day.month()) & (self.today.day() < day.day())
             )
-            return years - before.cast("int64")
+            return years - before.ifelse(1, 0)
         agg = self._aggregate_of(node)
         assert agg is not None
         column = t[agg.column]

@@ -76,10 +76,11 @@ def enrol(
     )
     chosen = chosen.mutate(_rank=rank).filter(ibis._._rank == 0).drop("_rank")
     pair = ["scenario_id", "customer_id"]
-    chosen = chosen.anti_join(busy.select(*pair), pair)
+    # Running, or kept out by their re-entry rule: one anti-join (a second one on the same table
+    # is not rewritten for PostgreSQL by Ibis 12).
     blocked = _reentry_blocked(scenarios, enrolments, now)
-    if blocked is not None:
-        chosen = chosen.anti_join(blocked, pair)
+    out = busy.select(*pair) if blocked is None else ibis.union(busy.select(*pair), blocked)
+    chosen = chosen.anti_join(out, pair)
     holdout = ibis.cases(*((chosen.scenario_id == s.id, s.holdout) for s in scenarios), else_=0.0)
     scoped = ibis.literal(f"{plan.salt}:") + chosen.scenario_id + ":" + chosen.customer_id
     control = ibis.cases(

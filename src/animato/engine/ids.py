@@ -16,6 +16,11 @@ import ibis.expr.types as ir
 HEX = "0123456789abcdef"
 
 
+@ibis.udf.scalar.builtin(name="md5")  # type: ignore[untyped-decorator]
+def _md5(text: str) -> str:  # type: ignore[empty-body]
+    """The backends' own ``md5(text)``: lower-case hex in DuckDB, PostgreSQL and Spark alike."""
+
+
 def row_id(*parts: object) -> str:
     """The id of a row: md5 of its natural key parts joined by '|'."""
     key = "|".join("" if p is None else str(p) for p in parts)
@@ -42,17 +47,18 @@ def row_id_expr(*parts: ir.Value) -> ir.StringValue:
     text = pieces[0]
     for piece in pieces[1:]:
         text = text + piece
-    return text.hexdigest("md5")
+    return _md5(text)
 
 
 def unit_hash_expr(text: ir.StringValue) -> ir.FloatingValue:
     """Ibis version of :func:`unit_hash`, built from md5 and digit arithmetic only."""
-    digest = text.hexdigest("md5")
+    digest = _md5(text)
     digits = ibis.literal(HEX)
-    total: ir.NumericValue = ibis.literal(0, type="int64")
+    # in doubles (exact below 2**53): a backend's ``position`` may return a 32-bit integer
+    total: ir.NumericValue = ibis.literal(0.0, type="float64")
     for i in range(8):
-        total = total * 16 + digits.find(digest.substr(i, 1)).cast("int64")
-    return total.cast("float64") / float(16**8)
+        total = total * 16.0 + digits.find(digest.substr(i, 1))
+    return total / float(16**8)
 
 
 def in_control_expr(

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from animato.engine.arbitration import WINDOWS, Candidate, Decision, Rules, decide, slots
 from animato.engine.clock import Interval
-from animato.engine.ids import row_id
+from animato.engine.ids import row_id, unit_hash_expr
 from animato.plan.model import Plan
 from animato.render import Rendered, render
 from animato.store.store import Store
@@ -66,13 +66,16 @@ def arbitrate(
     cands = cands.left_join(customers, "customer_id").drop("customer_id_right")
     log = store.table("journey_log")
     ended = log.filter(log.kind.isin(ENDED) & (log.time <= now)).select("enrolment_id")
-    cands = cands.mutate(ended=cands.enrolment_id.isin(ended.enrolment_id))
+    cands = cands.mutate(
+        ended=cands.enrolment_id.isin(ended.enrolment_id),
+        _draw=unit_hash_expr(cands.customer_id),  # splits customers into batches, any backend
+    )
     cands = store.materialize("tick_arbitrated", cands)
     total = int(cands.count().to_pyarrow().as_py())
     # A customer's candidates are decided together; customers are split into batches so that a
     # campaign to the whole base does not hold all its messages in memory at once.
     batches = max(1, -(-total // BATCH))
-    bucket = (cands.customer_id.hash() % batches).abs()
+    bucket = (cands._draw * batches).floor().cast("int64")
     counts: dict[str, dict[str, int]] = {}
     meta, rules = _actions(plan), Rules.of(plan)
     booked = _booked(store, rules, now)

@@ -180,8 +180,8 @@ def inactive_trigger(
         threshold = ibis.cases(
             (stats.n >= spec.min_events, stats.median_gap * spec.factor), else_=default
         )
-        due_epoch = stats["last"].epoch_seconds() + threshold.cast("int64")
-        stats = stats.mutate(due=due_epoch.as_timestamp("s").cast(dt.Timestamp()))
+        after = threshold.cast("int64").as_interval("s")
+        stats = stats.mutate(due=(stats["last"] + after).cast(dt.Timestamp()))
     else:
         stats = stats.mutate(due=stats["last"] + _interval(spec.for_))
     crossing = stats.filter((stats.due > interval.start) & (stats.due <= interval.end))

@@ -24,8 +24,8 @@ from animato.engine.engagement import Assumption
 from animato.errors import AnimatoError
 from animato.plan.model import Plan
 from animato.store import Store
+from animato.store.transfer import INPUTS
 
-INPUTS = ("customers", "customer_versions", "events", "consents", "suppressions", "engagement")
 META = "simulation.json"
 
 

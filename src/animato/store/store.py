@@ -1,4 +1,4 @@
-"""The store: a DuckDB file by default, always used through Ibis.
+"""The store: a DuckDB file by default, or a PostgreSQL database; always used through Ibis.
 
 Writes are appends of whole batches; a row whose key is already present is not inserted again, so
 replaying a batch is a no-op. A tick runs inside one transaction: it lands whole or not at all.
@@ -23,6 +23,7 @@ from ibis.backends import BaseBackend
 
 from animato.errors import StoreError
 from animato.plan.model import Plan
+from animato.settings import side_prefix
 from animato.store import schema
 
 DEFAULT_LOCATION = Path(".animato") / "store.duckdb"
@@ -37,6 +38,11 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def is_server(location: str) -> bool:
+    """Whether ``location`` names a database server (``postgres://…``) rather than a file."""
+    return side_prefix(location) != location
+
+
 def default_path(plan_dir: str | Path) -> Path:
     """Where a plan folder's store lives unless ``--store`` says otherwise."""
     return Path(plan_dir) / DEFAULT_LOCATION
@@ -49,10 +55,19 @@ class Store:
         self.plan = plan
         self.location = str(location)
         self._scratch: Path | None = None
-        if self.location != ":memory:":
-            Path(self.location).parent.mkdir(parents=True, exist_ok=True)
+        self.server = is_server(self.location)
+        if "://" in self.location and not self.server:
+            raise StoreError(
+                f"unknown backend {self.location.split('://')[0]}://: expected a store file"
+                " or postgres://user@host:port/database"
+            )
         try:
-            self.con: BaseBackend = ibis.duckdb.connect(self.location, memory_limit=memory_limit())
+            if self.server:
+                self.con: BaseBackend = ibis.connect(self.location)
+            else:
+                if self.location != ":memory:":
+                    Path(self.location).parent.mkdir(parents=True, exist_ok=True)
+                self.con = ibis.duckdb.connect(self.location, memory_limit=memory_limit())
         except Exception as exc:  # duckdb raises its own IOException for locked files
             raise StoreError(f"cannot open the store {self.location}: {exc}") from exc
         self.keys: dict[str, str] = {}
@@ -75,8 +90,9 @@ class Store:
                 if column not in have:
                     type_name = self.con.compiler.type_mapper.to_string(dtype)
                     self.con.raw_sql(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {type_name}')
-        for name, enums in schema.ENUMS.items():
-            self._align_enums(name, enums(self.plan))
+        if not self.server:  # ENUMs are DuckDB's; a server keeps text
+            for name, enums in schema.ENUMS.items():
+                self._align_enums(name, enums(self.plan))
 
     def _align_enums(self, table: str, enums: dict[str, list[str]]) -> None:
         """Make the columns of ``enums`` ENUMs of their values and of every value they held
@@ -112,7 +128,7 @@ class Store:
         campaign's HTML would otherwise sit in memory until its tick commits).
         """
         if self.location != ":memory:":
-            folder = Path(self.location + ".content")
+            folder = Path(side_prefix(self.location) + ".content")
         else:
             if self._scratch is None:  # an in-memory store keeps its files as long as it lives
                 self._scratch = Path(tempfile.mkdtemp(prefix="animato-content-"))
@@ -141,6 +157,8 @@ class Store:
             return self._insert(name, rows, unique)
         if rows.num_rows == 0:
             return 0
+        if self.server:
+            return self._insert(name, ibis.memtable(rows), unique)
         # An Arrow batch is registered for this one insert and released right after (an Ibis
         # memtable would stay registered, holding its memory, as long as its expression lives).
         self._batches += 1
@@ -160,13 +178,18 @@ class Store:
         rows = rows.select(*[c for c in target.columns if c in rows.columns])
         rows = rows.cast({c: t for c, t in target.schema().items() if c in rows.columns})
         if key:
-            if not unique:
+            if not unique and self.server:  # no FIRST() aggregate there
+                first = ibis.row_number().over(group_by=key) == 0
+                rows = rows.filter(first)
+            elif not unique:
                 rows = rows.distinct(on=key, keep="first")
             rows = rows.anti_join(target, key)
         columns = ", ".join(f'"{c}"' for c in rows.columns)
         self.con._run_pre_execute_hooks(rows)  # registers in-memory (arrow) inputs
         select = self.con.compile(rows)
         result = self.con.raw_sql(f'INSERT INTO "{name}" ({columns}) {select}')
+        if self.server:
+            return int(result.rowcount)
         inserted = result.fetchone()
         return int(inserted[0]) if inserted else 0
 
@@ -176,7 +199,12 @@ class Store:
         Later expressions read the table instead of recompiling and recomputing ``expr``.
         """
         self.con._run_pre_execute_hooks(expr)  # registers in-memory inputs (arrow tables)
-        self.con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {self.con.compile(expr)}')
+        select = self.con.compile(expr)
+        if self.server:
+            self.con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+            self.con.raw_sql(f'CREATE TEMP TABLE "{name}" AS {select}')
+        else:
+            self.con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {select}')
         return self.con.table(name)
 
     @contextmanager

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from animato.settings import side_prefix
 from animato.store.ingest import REQUIRED_COLUMNS, Kind, ingest
 from animato.store.quarantine import quarantine_path
 from animato.store.store import Store
@@ -52,7 +53,7 @@ class Batcher:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.folder = Path(store.location + ".api")
+        self.folder = Path(side_prefix(store.location) + ".api")
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="animato-ingest", daemon=True)
         self._started = False
