@@ -140,7 +140,7 @@ def truth(store: Store, results: Results) -> list[Check]:
             rows[name] = (
                 mine.aggregate(
                     n=mine.count(),
-                    conv=mine.converted.cast("int64").sum(),
+                    conv=mine.count(where=mine.converted),
                     rev=mine.revenue.sum(),
                 )
                 .to_pyarrow()

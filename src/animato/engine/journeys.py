@@ -357,7 +357,8 @@ def _write(
             last.append(message)
         mine = counts.setdefault(scenario.id, {})
         mine[row["decision"]] = mine.get(row["decision"], 0) + 1
-    store.append("messages", pa.Table.from_pylist(out))
+    schema = store.table("messages").schema().to_pyarrow()
+    store.append("messages", pa.Table.from_pylist(out, schema=schema))
     if last:
         _complete(store, last, tick_id)
 

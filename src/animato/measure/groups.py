@@ -155,7 +155,7 @@ def samples(rows: ir.Table) -> ir.Table:
     """Units summed per action and group: ``n``, ``conversions``, ``revenue``, ``revenue_sq``."""
     return rows.group_by("action_id", "group").aggregate(
         n=rows.count(),
-        conversions=rows.converted.cast("int64").sum(),
+        conversions=rows.count(where=rows.converted),
         revenue=rows.revenue.sum(),
         revenue_sq=(rows.revenue * rows.revenue).sum(),
     )

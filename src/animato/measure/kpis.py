@@ -37,7 +37,7 @@ def messages(store: Store, start: datetime, end: datetime) -> ir.Table:
     flags = (
         g.filter(g.kind.isin(FEEDBACK))
         .group_by("message_id")
-        .aggregate(**{f"_{k}": (g.kind == k).any().cast("int64") for k in FEEDBACK})
+        .aggregate(**{f"_{k}": ibis.cases(((g.kind == k).any(), 1), else_=0) for k in FEEDBACK})
     )
     joined = base.left_join(sent, "message_id").drop("message_id_right")
     joined = joined.left_join(flags, "message_id").drop("message_id_right")
@@ -74,14 +74,14 @@ def entrants(store: Store, start: datetime, end: datetime) -> ir.Table:
     e = store.table("enrolments")
     e = e.filter(e.entered_at >= start, e.entered_at < end)
     per_scenario = e.group_by(action_id=e.scenario_id).aggregate(
-        entrants=e.count(), controls=e.control.notnull().cast("int64").sum()
+        entrants=e.count(), controls=e.count(where=e.control.notnull())
     )
     campaigns = [c.id for c in store.plan.campaigns]
     m = store.table("messages")
     m = m.filter(m.action_id.isin(campaigns or [""]), m.due_at >= start, m.due_at < end)
     per_campaign = m.group_by("action_id").aggregate(
         entrants=m.customer_id.nunique(),
-        controls=(m.decision == "withheld:control").cast("int64").sum(),
+        controls=m.count(where=m.decision == "withheld:control"),
     )
     return ibis.union(per_scenario, per_campaign)
 

@@ -57,7 +57,7 @@ def samples(
         hits = joined.filter(compiler.condition(goal.where, joined)).select("message_id")
         flagged = mine.mutate(converted=mine.message_id.isin(hits.message_id))
         counts = flagged.group_by("step_id", "variant").aggregate(
-            n=flagged.count(), conversions=flagged.converted.cast("int64").sum()
+            n=flagged.count(), conversions=flagged.count(where=flagged.converted)
         )
         for r in counts.to_pyarrow().to_pylist():
             out[(scenario.id, r["step_id"])][r["variant"]] = Sample(
