@@ -73,15 +73,16 @@ def comparisons(store: Store, start: datetime, end: datetime) -> list[dict[str, 
                 int(r["n"]), int(r["conversions"] or 0), r["revenue"] or 0.0, r["revenue_sq"] or 0.0
             )
     out = []
-    order = [a.id for a in plan.scenarios + plan.campaigns if a.goal is not None] + ["plan"]
-    for action in order:
-        treated = found.get((action, "treated"), Sample(0, 0, 0.0, 0.0))
-        for control in CONTROLS:
-            if (action, control) not in found and not (action == "plan" and control == "global"):
-                continue
-            if action == "plan" and (control != "global" or event is None):
-                continue
-            c = found.get((action, control), Sample(0, 0, 0.0, 0.0))
+    empty = Sample(0, 0, 0.0, 0.0)
+    order = [a.id for a in plan.scenarios + plan.campaigns if a.goal is not None]
+    for action in [*order, "plan"]:
+        treated = found.get((action, "treated"), empty)
+        if action == "plan":  # every customer against the global control, when there is one
+            controls = ["global"] if (action, "treated") in found else []
+        else:
+            controls = [c for c in CONTROLS if (action, c) in found]
+        for control in controls:
+            c = found.get((action, control), empty)
             out.append(_comparison_row(action, control, incrementality.compare(treated, c)))
     return out
 
@@ -108,6 +109,13 @@ def _comparison_row(action: str, control: str, c: Comparison) -> dict[str, Any]:
         "verdict": c.verdict,
         "treated_conversions": c.treated.conversions,
     }
+
+
+def _unmeasured(has_goal: bool, entrants: dict[str, Any]) -> str:
+    """Why an action has no comparison: no goal, no entrants, or no control group."""
+    if not has_goal:
+        return "no goal"
+    return incrementality.NO_CONTROL if entrants.get("entrants") else "no entrants"
 
 
 def _headline(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -159,7 +167,7 @@ def compute(store: Store, start: datetime, end: datetime) -> Results:
                 "incremental_revenue_low": h.get("incremental_revenue_low"),
                 "incremental_revenue_high": h.get("incremental_revenue_high"),
                 "compared_with": h.get("control"),
-                "verdict": h.get("verdict", "no goal" if action.goal is None else "no entrants"),
+                "verdict": h.get("verdict", _unmeasured(action.goal is not None, e)),
             }
             row.update(kpis.rates(row))
             per_action[action.id] = row
