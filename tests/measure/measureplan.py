@@ -169,6 +169,7 @@ def filled(folder: Path) -> Store:
         (b, "opened"),
         (a, "clicked"),
         (b, "unsubscribed"),
+        (a, "complained"),
     ]
     append(
         store,

@@ -31,6 +31,7 @@ def test_activity_engagement_and_business_of_a_scenario(store: Store) -> None:
     assert (row["opened"], row["clicked"], row["unsubscribed"]) == (2, 1, 1)
     assert row["open_rate"] == 2 / 2 and row["click_rate"] == 1 / 2
     assert row["unsubscribe_rate"] == 1 / 2 and row["bounce_rate"] == 1 / 3
+    assert (row["complained"], row["complaint_rate"], row["delivery_rate"]) == (1, 1 / 2, 2 / 3)
     assert row["conversion_rate"] == 2 / 4  # treated enrolments who reached the goal
     assert (row["conversions"], row["revenue"], row["average_basket"]) == (1, 100.0, 100.0)
     [channel] = [r for r in res.rows("channels") if r["action_id"] == "panier"]
