@@ -187,3 +187,18 @@ def test_a_large_history_is_fitted_on_a_deterministic_sample(tmp_path: Path) -> 
         store, store.plan.conventions.scores["inactivity"].alive, datetime(1997, 9, 30)
     )  # type: ignore[arg-type]
     assert again is not None and again.customers == fit.customers and again.r == fit.r
+
+
+def test_purchases_are_counted_by_day(tmp_path: Path) -> None:
+    store = make(tmp_path / "plan")
+    customers(store, {"customer_id": "a", "created_at": datetime(2020, 1, 1)})
+    event(store, "a1", "a", "purchase", datetime(2027, 5, 1, 9), amount=10.0)
+    event(store, "a2", "a", "purchase", datetime(2027, 5, 1, 17), amount=10.0)  # same day
+    event(store, "a3", "a", "purchase", datetime(2027, 5, 15, 12), amount=10.0)
+    alive = store.plan.conventions.scores["inactivity"].alive
+    assert alive is not None
+    [row] = scores.history(store, alive, NOW).to_pyarrow().to_pylist()
+    # two purchase days: one repeat; 14 days from the first to the last; 31.5 days to now
+    assert row["frequency"] == 1.0
+    assert row["recency"] == pytest.approx(2.0)
+    assert row["T"] == pytest.approx(31.5 / 7)

@@ -47,13 +47,18 @@ def fit(frequency: np.ndarray, recency: np.ndarray, T: np.ndarray, as_of: dateti
             model = BetaGeoFitter(penalizer_coef=penalty)
             try:
                 model.fit(frequency, recency, T)
-            except ConvergenceError:
+            except (ConvergenceError, ValueError):  # no optimum, or inputs it refuses
                 continue
             p = model.params_
             r, alpha, a, b = (float(p[k]) for k in ("r", "alpha", "a", "b"))
             if all(np.isfinite(v) and v > 0 for v in (r, alpha, a, b)):
                 return Fit(r, alpha, a, b, len(T), as_of)
     return None
+
+
+def day(moment: ir.TimestampValue) -> ir.TimestampValue:
+    """The start of a moment's (UTC) day: purchases are counted by day, as in the model."""
+    return moment.truncate("D")
 
 
 def weeks(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.FloatingValue:
@@ -74,8 +79,8 @@ def p_alive_expr(
     happens only after a purchase); with no purchase at all the value is null.
     """
     x = (days - 1).cast("float64")
-    tx = weeks(last, first)
-    big_t = weeks(ibis.literal(now), first)
+    tx = weeks(day(last), day(first))
+    big_t = weeks(ibis.literal(now), day(first))
     ratio = ((model.alpha + big_t) / (model.alpha + tx)) ** (model.r + x)
     odds = (model.a / (model.b + x - 1)) * ratio
     return ibis.cases(

@@ -26,17 +26,19 @@ from animato.store.store import Store
 
 def history(store: Store, alive: Alive, now: datetime) -> ir.Table:
     """Per customer with at least one ``alive.event`` up to ``now``: ``frequency`` (repeat
-    days), ``recency`` and ``T`` in weeks, the summary BG/NBD is fitted on.
+    days), ``recency`` (first to last purchase day) and ``T`` (first purchase day to ``now``) in
+    weeks, the summary BG/NBD is fitted on.
     """
     days, first, last = alive_aggregates(alive.event)
     table = aggregate_table(store.table("events"), [days, first, last], now)
     assert table is not None
     table = table.filter(table[days.column] > 0)
+    first_day, last_day = bgnbd.day(table[first.column]), bgnbd.day(table[last.column])
     return table.select(
         "customer_id",
         frequency=(table[days.column] - 1).cast("float64"),
-        recency=bgnbd.weeks(table[last.column], table[first.column]),
-        T=bgnbd.weeks(ibis.literal(now), table[first.column]),
+        recency=bgnbd.weeks(last_day, first_day),
+        T=bgnbd.weeks(ibis.literal(now), first_day),
     )
 
 
