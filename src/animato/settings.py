@@ -13,7 +13,6 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -58,17 +57,20 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
+SERVERS = ("postgres://", "postgresql://", "spark://")  # the store is not a DuckDB file
+
+
 def side_prefix(store_location: str) -> str:
     """Where the files that go with a store (secret, rendered content, delivery journal, call
     lists) live: beside a store file (``<store>.secret``…); for a database server, in
     ``ANIMATO_HOME`` (default ``.animato``) under a name made of its host, port and database.
     """
-    if not store_location.startswith(("postgres://", "postgresql://")):
+    if not store_location.startswith(SERVERS):
         return store_location
-    where = urlsplit(store_location)
-    name = "-".join(str(p) for p in (where.hostname, where.port, where.path.strip("/")) if p)
+    scheme, rest = store_location.split("://", 1)
+    name = f"{scheme.removesuffix('ql')}-{rest.rsplit('@', 1)[-1]}"  # no credentials in names
     home = os.environ.get("ANIMATO_HOME", ".animato")
-    return str(Path(home) / re.sub(r"[^A-Za-z0-9._-]+", "_", name or "server"))
+    return str(Path(home) / re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_"))
 
 
 def secret_for(store_location: str, settings: Settings | None = None) -> str:

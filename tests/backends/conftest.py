@@ -71,3 +71,17 @@ def postgres(postgres_server: str, request: pytest.FixtureRequest) -> str:
         con.execute(f'DROP DATABASE IF EXISTS "{name}"')
         con.execute(f'CREATE DATABASE "{name}"')
     return postgres_server.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def spark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A Spark store in local mode (this process's session), its tables under ``tmp_path``."""
+    if shutil.which("java") is None:
+        message = "java not found: install the Debian package 'openjdk-17-jre-headless'"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    pytest.importorskip("pyspark", reason="the 'spark' extra (pyspark) is not installed")
+    monkeypatch.setenv("ANIMATO_HOME", str(tmp_path / "spark-home"))
+    monkeypatch.setenv("ANIMATO_SPARK_PARTITIONS", "2")
+    return "spark://local[2]"

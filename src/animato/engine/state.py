@@ -135,23 +135,19 @@ def refresh(store: Store, compiler: Compiler, now: datetime) -> State:
     if rebuild or last is None:
         full = aggregate_table(events, aggs, now)
         assert full is not None
-        con.create_table(STATE, full, overwrite=True)
+        store.replace(STATE, full)
         refreshed = store.count(STATE)
     elif now == last["as_of"] and mark == last["loaded_mark"]:
         refreshed = 0
     else:
         touched = _touched(events, aggs, last["as_of"], last["loaded_mark"], now)
-        con.create_table("_touched", touched, temp=True, overwrite=True)
-        fresh = aggregate_table(events, aggs, now, con.table("_touched"))
+        who = store.materialize("_touched", touched)
+        fresh = aggregate_table(events, aggs, now, who)
         assert fresh is not None
-        con.raw_sql(
-            f'DELETE FROM "{STATE}" WHERE customer_id IN (SELECT customer_id FROM "_touched")'
-        )
-        names = ", ".join(f'"{c}"' for c in fresh.columns)
-        con.raw_sql(f'INSERT INTO "{STATE}" ({names}) {con.compile(fresh)}')
-        refreshed = int(con.table("_touched").count().to_pyarrow().as_py())
-        con.drop_table("_touched")
-    con.raw_sql(f'DELETE FROM "{META}"')
+        store.delete(STATE, "customer_id", who)
+        store.insert(STATE, fresh)
+        refreshed = int(who.count().to_pyarrow().as_py())
+    store.clear(META)
     store.append(
         META,
         pa.table(

@@ -180,7 +180,7 @@ def inactive_trigger(
         threshold = ibis.cases(
             (stats.n >= spec.min_events, stats.median_gap * spec.factor), else_=default
         )
-        after = threshold.cast("int64").as_interval("s")
+        after = threshold.floor().cast("int64").as_interval("s")  # whole seconds, anywhere
         stats = stats.mutate(due=(stats["last"] + after).cast(dt.Timestamp()))
     else:
         stats = stats.mutate(due=stats["last"] + _interval(spec.for_))

@@ -1,4 +1,7 @@
-"""The store: a DuckDB file by default, or a PostgreSQL database; always used through Ibis.
+"""The store: a DuckDB file by default, a PostgreSQL database or Spark; always used through Ibis.
+
+What differs between them (registering Arrow batches, temporary tables, transactions, deleting
+rows, quoting) is kept here: the engine's expressions are the same on all three.
 
 Writes are appends of whole batches; a row whose key is already present is not inserted again, so
 replaying a batch is a no-op. A tick runs inside one transaction: it lands whole or not at all.
@@ -9,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import types
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +23,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import sqlglot as sg
 from ibis.backends import BaseBackend
 
 from animato.errors import StoreError
@@ -39,8 +44,63 @@ def _quote(text: str) -> str:
 
 
 def is_server(location: str) -> bool:
-    """Whether ``location`` names a database server (``postgres://…``) rather than a file."""
+    """Whether ``location`` names a server (``postgres://…``, ``spark://…``) rather than a file."""
     return side_prefix(location) != location
+
+
+def backend_of(location: str) -> str:
+    """``duckdb``, ``postgres`` or ``spark``: which engine a store location runs on."""
+    if location.startswith("spark://"):
+        return "spark"
+    return "postgres" if is_server(location) else "duckdb"
+
+
+def _spark(location: str) -> BaseBackend:
+    """An Ibis connection to Spark: ``spark://local[N]`` in this process, else a cluster's master.
+
+    Tables are Parquet folders in ``<ANIMATO_HOME>/<name>.warehouse``, declared again in each
+    session, so that no metastore is needed.
+    """
+    from pyspark.sql import SparkSession
+
+    rest = location.removeprefix("spark://")
+    master = rest if rest.startswith("local") else location
+    session = (
+        SparkSession.builder.master(master)
+        .appName("animato")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", os.environ.get("ANIMATO_SPARK_PARTITIONS", "4"))
+        .config("spark.sql.warehouse.dir", str(Path(side_prefix(location) + ".warehouse")))
+        .getOrCreate()
+    )
+    con = ibis.pyspark.connect(session)
+    con.to_pyarrow = types.MethodType(_spark_arrow, con)
+    con._register_in_memory_table = types.MethodType(_spark_register, con)
+    return con
+
+
+def _spark_register(con: Any, op: Any) -> None:
+    """Arrow batches handed to Spark as Arrow (Ibis goes through pandas, where a missing
+    string becomes NaN).
+    """
+    from ibis.backends.pyspark.datatypes import PySparkSchema
+
+    data = op.data.to_pyarrow(op.schema)
+    frame = con._session.createDataFrame(data, schema=PySparkSchema.from_ibis(op.schema))
+    frame.createOrReplaceTempView(op.name)
+
+
+def _spark_arrow(con: Any, expr: ir.Expr, /, **kwargs: Any) -> Any:
+    """Spark's own Arrow results, instead of Ibis' round trip through pandas (where a missing
+    string comes back as NaN).
+    """
+    from ibis.formats.pyarrow import PyArrowData
+
+    table = expr.as_table()
+    con._run_pre_execute_hooks(table)
+    arrow = con._session.sql(con.compile(table, **kwargs)).toArrow()
+    return expr.__pyarrow_result__(PyArrowData.convert_table(arrow, table.schema()))
 
 
 def default_path(plan_dir: str | Path) -> Path:
@@ -56,14 +116,17 @@ class Store:
         self.location = str(location)
         self._scratch: Path | None = None
         self.server = is_server(self.location)
+        self.backend = backend_of(self.location)
         if "://" in self.location and not self.server:
             raise StoreError(
-                f"unknown backend {self.location.split('://')[0]}://: expected a store file"
-                " or postgres://user@host:port/database"
+                f"unknown backend {self.location.split('://')[0]}://: expected a store file,"
+                " postgres://user@host:port/database or spark://local[2] (or a master's URL)"
             )
         try:
-            if self.server:
-                self.con: BaseBackend = ibis.connect(self.location)
+            if self.backend == "spark":
+                self.con: BaseBackend = _spark(self.location)
+            elif self.server:
+                self.con = ibis.connect(self.location)
             else:
                 if self.location != ":memory:":
                     Path(self.location).parent.mkdir(parents=True, exist_ok=True)
@@ -82,6 +145,9 @@ class Store:
         existing = set(self.con.list_tables())
         for name, (table_schema, key) in schema.tables(self.plan).items():
             self.keys[name] = key
+            if self.backend == "spark":
+                self._declare(name, table_schema)
+                continue
             if name not in existing:
                 self.con.create_table(name, schema=table_schema)
                 continue
@@ -90,9 +156,29 @@ class Store:
                 if column not in have:
                     type_name = self.con.compiler.type_mapper.to_string(dtype)
                     self.con.raw_sql(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {type_name}')
-        if not self.server:  # ENUMs are DuckDB's; a server keeps text
+        if self.backend == "duckdb":  # ENUMs are DuckDB's; the others keep text
             for name, enums in schema.ENUMS.items():
                 self._align_enums(name, enums(self.plan))
+
+    def _declare(self, name: str, table_schema: ibis.Schema) -> None:
+        """A Spark table over its Parquet folder (empty the first time)."""
+        folder = Path(side_prefix(self.location) + ".warehouse") / name
+        folder.mkdir(parents=True, exist_ok=True)
+        columns = ", ".join(
+            f"{self.quote(c)} {self.con.compiler.type_mapper.to_string(t)}"
+            for c, t in table_schema.items()
+        )
+        # declared again each time (an external table: dropping it keeps its files), over this
+        # store's folder even if the session knew the name from another store
+        self.con.raw_sql(f"DROP TABLE IF EXISTS {self.quote(name)}")
+        self.con.raw_sql(
+            f"CREATE TABLE {self.quote(name)} ({columns}) USING parquet"
+            f" LOCATION {_quote(folder.resolve().as_uri())}"
+        )
+
+    def quote(self, name: str) -> str:
+        """``name`` as an identifier in the backend's SQL."""
+        return str(sg.to_identifier(name, quoted=True).sql(self.con.dialect))
 
     def _align_enums(self, table: str, enums: dict[str, list[str]]) -> None:
         """Make the columns of ``enums`` ENUMs of their values and of every value they held
@@ -184,14 +270,54 @@ class Store:
             elif not unique:
                 rows = rows.distinct(on=key, keep="first")
             rows = rows.anti_join(target, key)
-        columns = ", ".join(f'"{c}"' for c in rows.columns)
+        return self.insert(name, rows)
+
+    def insert(self, name: str, rows: ibis.Table) -> int:
+        """``INSERT INTO name SELECT …``, keys unchecked; the number of rows inserted."""
+        columns = ", ".join(self.quote(c) for c in rows.columns)
         self.con._run_pre_execute_hooks(rows)  # registers in-memory (arrow) inputs
-        select = self.con.compile(rows)
-        result = self.con.raw_sql(f'INSERT INTO "{name}" ({columns}) {select}')
+        sql = f"INSERT INTO {self.quote(name)} ({columns}) {self.con.compile(rows)}"
+        if self.backend == "spark":  # no row count: the table's, before and after
+            before = self.count(name)
+            self.con.raw_sql(sql)
+            return self.count(name) - before
+        result = self.con.raw_sql(sql)
         if self.server:
             return int(result.rowcount)
         inserted = result.fetchone()
         return int(inserted[0]) if inserted else 0
+
+    def delete(self, name: str, column: str, among: ibis.Table) -> None:
+        """Delete the rows of ``name`` whose ``column`` is in ``among``'s (same name)."""
+        if self.backend == "spark":  # Parquet tables: rewritten without them
+            target = self.table(name)
+            kept = self.materialize(f"_kept_{name}", target.anti_join(among.select(column), column))
+            self.con.raw_sql(f"INSERT OVERWRITE TABLE {self.quote(name)} {self.con.compile(kept)}")
+            return
+        self.con._run_pre_execute_hooks(among)
+        ids = self.con.compile(among.select(column))
+        self.con.raw_sql(f"DELETE FROM {self.quote(name)} WHERE {self.quote(column)} IN ({ids})")
+
+    def replace(self, name: str, expr: ir.Table) -> ir.Table:
+        """The permanent table ``name`` made anew from ``expr`` (a cache rebuilt whole)."""
+        self._tables.pop(name, None)
+        if self.backend != "spark":
+            self.con.create_table(name, expr, overwrite=True)
+            return self.con.table(name)
+        self.con._run_pre_execute_hooks(expr)
+        folder = (Path(side_prefix(self.location) + ".warehouse") / name).resolve().as_uri()
+        self.con._session.sql(self.con.compile(expr)).write.mode("overwrite").parquet(folder)
+        self.con.raw_sql(f"DROP TABLE IF EXISTS {self.quote(name)}")
+        self.con.raw_sql(f"CREATE TABLE {self.quote(name)} USING parquet LOCATION {_quote(folder)}")
+        return self.con.table(name)
+
+    def clear(self, name: str) -> None:
+        """Delete every row of ``name``."""
+        if self.backend == "spark":  # no TRUNCATE of a table over a folder: overwritten empty
+            empty = self.con._session.table(self.quote(name)).limit(0).localCheckpoint()
+            empty.write.insertInto(self.quote(name), overwrite=True)
+        else:
+            self.con.raw_sql(f"DELETE FROM {self.quote(name)}")
 
     def materialize(self, name: str, expr: ir.Table) -> ir.Table:
         """``expr`` computed once into the temporary table ``name``, which it returns.
@@ -200,7 +326,10 @@ class Store:
         """
         self.con._run_pre_execute_hooks(expr)  # registers in-memory inputs (arrow tables)
         select = self.con.compile(expr)
-        if self.server:
+        if self.backend == "spark":  # computed now, kept by the executors (not a lazy view)
+            session = self.con._session
+            session.sql(select).localCheckpoint(eager=True).createOrReplaceTempView(name)
+        elif self.server:
             self.con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
             self.con.raw_sql(f'CREATE TEMP TABLE "{name}" AS {select}')
         else:
@@ -210,7 +339,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Everything inside lands together, or nothing does."""
-        if self._in_transaction:
+        if self._in_transaction or self.backend == "spark":  # Spark has no transactions
             yield
             return
         self.con.raw_sql("BEGIN TRANSACTION")
@@ -230,5 +359,6 @@ class Store:
         return expr.to_pyarrow()
 
     def close(self) -> None:
-        """Release the database file."""
-        self.con.disconnect()
+        """Release the database file (a Spark session is the process's: it ends with it)."""
+        if self.backend != "spark":
+            self.con.disconnect()
