@@ -6,7 +6,12 @@ ingests them, and ticks over that day. Targets on a 2-core machine for 1,000,000
 20,000,000 events: events ingested at 1,000,000/s or better, customers at 50,000/s or better, a
 steady-state daily tick under 5 s, peak memory under 4 GB.
 
-Usage: .venv/bin/python bench/tick.py --customers 1000000 [--days 3] [--keep DIR]
+``--years`` sets the length of the history (double it at a fixed daily activity: the tick should
+barely move); ``--backend URL`` ingests into the DuckDB store as usual, copies its inputs to
+PostgreSQL or Spark (``animato transfer``) and ticks there, each day's events appended to both.
+
+Usage: .venv/bin/python bench/tick.py --customers 1000000 [--days 3] [--years 2] [--keep DIR]
+       [--backend 'spark://local[2]']
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from animato import load_plan  # noqa: E402
 from animato.engine import Engine  # noqa: E402
 from animato.store import Store  # noqa: E402
 from animato.store.ingest import ingest  # noqa: E402
+from animato.store.transfer import copy_inputs  # noqa: E402
 
 PLAN = ROOT / "examples" / "retail"
 END = datetime(2026, 11, 1)
@@ -66,6 +72,32 @@ def day_of_activity(ids: np.ndarray, day: datetime, share: float, seed: int) -> 
     )
 
 
+def agree(local: Store, backend: Store, moments: list[datetime]) -> None:
+    """The same ticks on the DuckDB store, and whether every decision log matches row for row."""
+    t0 = time.perf_counter()
+    engine = Engine(local)
+    engine.tick(moments[0], since=END - timedelta(days=1))  # as the first tick above
+    for moment in moments[1:]:
+        engine.tick(moment)
+    print(f"the same ticks on DuckDB: {time.perf_counter() - t0:.1f} s")
+    for table in ("enrolments", "journey_log", "messages", "decisions"):
+        rows = [_rows(store, table) for store in (local, backend)]
+        verdict = "same rows" if rows[0] == rows[1] else f"{len(rows[0] ^ rows[1]):,} rows differ"
+        print(f"  {table}: {len(rows[0]):,} on DuckDB, {len(rows[1]):,} on the backend: {verdict}")
+
+
+def _rows(store: Store, table: str) -> set[tuple[object, ...]]:
+    logs = store.table(table)
+    rows = logs.select(*[c for c in logs.columns if c != "_loaded_at"]).to_pyarrow().to_pylist()
+    return {tuple(_plain(v) for v in row.values()) for row in rows}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return round(float(value), 9) if isinstance(value, float) else value
+
+
 def peak_mb() -> float:
     """Peak resident memory of this process, in MB (Linux reports kB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -77,6 +109,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=3, help="steady-state days to tick")
     parser.add_argument("--share", type=float, default=0.01, help="customers active per day")
     parser.add_argument("--keep", type=Path, help="keep data and store in this folder")
+    parser.add_argument("--years", type=int, default=2, help="years of history")
+    parser.add_argument("--backend", help="tick on postgres://… or spark://… instead")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="animato-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -93,6 +127,8 @@ def main() -> None:
                     str(args.customers),
                     "--end",
                     END.date().isoformat(),
+                    "--years",
+                    str(args.years),
                 ],
                 check=True,
             )
@@ -109,7 +145,14 @@ def main() -> None:
                 f" = {summary.rows / took:,.0f} rows/s"
                 f" (loaded {summary.loaded:,}, quarantined {sum(summary.quarantined.values()):,})"
             )
-        engine = Engine(store)
+        ticking = store
+        if args.backend:
+            t0 = time.perf_counter()
+            ticking = Store(store.plan, args.backend)
+            added = copy_inputs(store, ticking)
+            print(f"inputs copied to {args.backend}: {sum(added.values()):,} rows"
+                  f" in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+        engine = Engine(ticking)
         t0 = time.perf_counter()
         first = engine.tick(END + timedelta(hours=23), since=END - timedelta(days=1))
         print(
@@ -125,6 +168,10 @@ def main() -> None:
             pq.write_table(day_of_activity(customer_ids, day, args.share, d), path)
             t0 = time.perf_counter()
             summary = ingest(store, "events", path)
+            if ticking is not store:  # the day's validated rows, to the backend too
+                events = store.table("events")
+                today = events.filter(events.event_id.startswith(f"bench-{day:%Y%m%d}-"))
+                ticking.append("events", today.to_pyarrow())
             took_ingest = time.perf_counter() - t0
             t0 = time.perf_counter()
             result = engine.tick(day + timedelta(hours=23))
@@ -138,7 +185,10 @@ def main() -> None:
                 f" {result.messages:,} messages)"
             )
         print(f"steady-state daily tick: median {statistics.median(ticks):.2f} s")
+        if ticking is not store:
+            agree(store, ticking, [END + timedelta(days=d, hours=23) for d in range(args.days + 1)])
         store.close()
+        ticking.close()
         print(f"peak memory: {peak_mb():,.0f} MB")
     finally:
         if args.keep is None:
