@@ -35,12 +35,16 @@ demo: $(STAMP)
 	  --from 2025-12-31T23:00 --to 2026-02-01T00:00
 	$(BIN)/animato demo-check examples/retail --store $(DEMO_STORE) \
 	  --from 2025-12-31T23:00 --to 2026-02-01T00:00
+	$(BIN)/animato consent ML000000003 --plan examples/retail --store $(DEMO_STORE)
+	$(BIN)/animato privacy export ML000000003 --out build/privacy/ML000000003.json \
+	  --plan examples/retail --store $(DEMO_STORE)
 	@echo ""
 	@echo "Scenario sheets: build/sheet/index.html. Store: $(DEMO_STORE)."
 	@echo "Simulation of December 2025: build/simulation/report.html."
 	@echo "KPI report of January 2026 (incrementality, Pareto, A/B, scores): build/report/report.html."
+	@echo "What animato holds about customer ML000000003: build/privacy/ML000000003.json."
 	@echo "First day delivered: emails in build/mail/ (.eml); their links work while"
-	@echo "  .venv/bin/animato serve examples/retail --store $(DEMO_STORE) --tick-every 0 --deliver-every 0"
+	@echo "  .venv/bin/animato serve examples/retail --store $(DEMO_STORE) --tick-every 0 --deliver-every 0 --purge-every 0"
 	@echo "runs (then http://localhost:8000/docs for the API)."
 
 test: $(STAMP)

@@ -357,8 +357,12 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     tick_every: float = typer.Option(15, help="Minutes between two ticks (0: no ticks)."),
     deliver_every: float = typer.Option(60, help="Seconds between deliveries (0: none)."),
+    purge_every: float = typer.Option(
+        24, help="Hours between two retention purges (0: none; the plan declares retention)."
+    ),
 ) -> None:
-    """Serve tracking, the ingestion API and /health, and run ticks and delivery on schedule.
+    """Serve tracking, the ingestion and privacy API and /health, and run ticks, delivery and
+    the retention purge on schedule.
 
     Settings come from ANIMATO_* variables: ANIMATO_API_TOKEN (the API's bearer token),
     ANIMATO_PUBLIC_URL (of the tracking links), ANIMATO_SECRET, ANIMATO_SMTP_HOST… Stop it with
@@ -373,7 +377,8 @@ def serve(
     plan = _load_or_exit(plan_dir)
     try:
         run_server(plan, store_path or default_path(plan_dir), Settings.from_env(), host=host,
-                   port=port, tick_every=tick_every * 60, deliver_every=deliver_every)  # fmt: skip
+                   port=port, tick_every=tick_every * 60, deliver_every=deliver_every,
+                   purge_every=purge_every * 3600)  # fmt: skip
     except AnimatoError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
@@ -434,6 +439,109 @@ def transfer(
     target.close()
     for name, n in added.items():
         out.print(f"{name}: {n:,} rows added")
+
+
+@app.command()
+def consent(
+    customer: str = typer.Argument(..., help="Customer id."),
+    plan_dir: Path = typer.Option(Path("."), "--plan", help="Plan folder."),
+    store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+) -> None:
+    """Show a customer's consent per channel and purpose, and the history that proves it.
+
+    Example: animato consent C000042 --plan examples/retail --store build/demo.duckdb
+    """
+    from animato.privacy import consent as ledger
+    from animato.report.console import consent_tables
+    from animato.store import Store, default_path
+
+    store = Store(_load_or_exit(plan_dir), store_path or default_path(plan_dir))
+    try:
+        current, history = ledger.state(store, customer), ledger.history(store, customer)
+    finally:
+        store.close()
+    if not history:
+        err.print(f"[red]no consent recorded for customer '{customer}'[/]")
+        raise typer.Exit(1)
+    for table in consent_tables(customer, current, history):
+        out.print(table)
+
+
+privacy = typer.Typer(help="Access, erasure and retention of customers' personal data.")
+app.add_typer(privacy, name="privacy")
+
+
+@privacy.command("export")
+def privacy_export(
+    customer: str = typer.Argument(..., help="Customer id."),
+    file: Path = typer.Option(..., "--out", help="JSON file to write."),
+    plan_dir: Path = typer.Option(Path("."), "--plan", help="Plan folder."),
+    store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+) -> None:
+    """Write everything animato holds about a customer as JSON (right of access); logged.
+
+    Example: animato privacy export C000042 --out C000042.json --plan examples/retail
+    """
+    from animato.privacy import access
+    from animato.store import Store, default_path
+
+    store = Store(_load_or_exit(plan_dir), store_path or default_path(plan_dir))
+    try:
+        document = access.export(store, customer)
+    except AnimatoError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    access.write(document, file)
+    rows = sum(len(r) for r in document["tables"].values())
+    out.print(f"Export of {customer}: [bold]{file}[/] ({rows} rows, {len(document['tables'])}"
+              f" tables, {len(document['messages'])} messages)")  # fmt: skip
+
+
+@privacy.command("erase")
+def privacy_erase(
+    customers: list[str] = typer.Argument(..., help="Customer id(s)."),
+    plan_dir: Path = typer.Option(Path("."), "--plan", help="Plan folder."),
+    store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+) -> None:
+    """Delete customers' personal data everywhere (store, outbox, files, quarantine, simulation
+    copies); KPI rows stay pseudonymised and a later import stays suppressed. Logged.
+
+    Needs the store to itself (stop 'animato serve', or erase through its API).
+
+    Example: animato privacy erase C000042 --plan examples/retail --store build/demo.duckdb
+    """
+    from animato.privacy.erasure import erase_offline
+    from animato.store import default_path
+
+    try:
+        done = erase_offline(_load_or_exit(plan_dir), store_path or default_path(plan_dir),
+                             customers)  # fmt: skip
+    except AnimatoError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    out.print(f"Erased {len(done.customers)} customer(s): "
+              + ", ".join(f"{t} {n:,}" for t, n in sorted(done.rows.items()))
+              + f"; {len(done.files)} file(s) rewritten")  # fmt: skip
+
+
+@privacy.command("purge")
+def privacy_purge(
+    plan_dir: Path = typer.Option(Path("."), "--plan", help="Plan folder."),
+    store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+    now: datetime = typer.Option(None, help="As of this time (ISO, UTC); default: now."),
+) -> None:
+    """Apply the retention periods of the conventions (events, inactive customers, quarantine).
+
+    Example: animato privacy purge --plan examples/retail --store build/demo.duckdb
+    """
+    from animato.privacy.retention import purge_offline
+    from animato.store import default_path
+
+    done = purge_offline(_load_or_exit(plan_dir), store_path or default_path(plan_dir), now)
+    rows = ", ".join(f"{t} {n:,}" for t, n in sorted(done.rows.items())) or "no row"
+    out.print(f"Purged: {rows}; {done.customers:,} inactive customer(s) erased")
 
 
 @app.command()

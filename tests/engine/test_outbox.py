@@ -129,14 +129,14 @@ def test_accepted_messages_are_rendered_and_a_template_error_stops_only_its_mess
     for who in "ab":
         event(store, f"e{who}", who, "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=80.0)
     result = Engine(store).tick(MAR[0], since=datetime(2027, 3, 1))
-    assert result.decisions["panier"] == {"ended": 0, "accepted": 2, "failed:template": 1}
+    assert result.decisions["panier"] == {"ended": 0, "accepted": 2, "failed:missing_data": 1}
     out = {m["customer_id"]: m for m in rows(store, "outbox")}
     assert out["a"]["subject"] == "Bonjour" and out["a"]["error"] is None
     body = outbox.bodies(store, [out["a"]["message_id"], out["b"]["message_id"]])
     assert list(body) == [out["a"]["message_id"]]  # b's message has no body, only its error
     assert "<p>Bonjour Anne</p>" in body[out["a"]["message_id"]]["html"]
     assert "Bonjour Anne" in body[out["a"]["message_id"]]["text"]
-    assert out["b"]["error"] == "template_error: customer.first_name is undefined"
+    assert out["b"]["error"] == "missing_data: customer.first_name"
 
 
 def test_a_channel_capacity_is_shared_by_all_customers_and_counts_what_is_scheduled(

@@ -64,7 +64,7 @@ def test_a_missing_value_fails_that_message_only_and_tests_treat_it_as_false(
 ) -> None:
     r = renderer(tmp_path, **{"guarded.liquid": "{% if customer.nickname %}x{% endif %}ok"})
     out = r.render("email", "bienvenue", {"customer": {"customer_id": "c2"}})
-    assert out.error == "template_error: customer.first_name is undefined" and out.html is None
+    assert out.error == "missing_data: customer.first_name" and out.html is None
     assert r.render("sms", "guarded", {"customer": {}}).text == "ok"
     assert r.render("email", "bienvenue", DATA).error is None  # the next message renders
 

@@ -108,3 +108,21 @@ def test_retail_example(page: Page, tmp_path: Path) -> None:
     scenario = result.plan.scenarios[0]
     visit(page, tmp_path / "retail" / "scenarios" / f"{scenario.id}.html", "sheet-retail-scenario")
     check_flow(page, steps=len(scenario.steps))
+
+
+def test_retail_data_collection_map(page: Page, tmp_path: Path) -> None:
+    result = inspect_plan(RETAIL)
+    assert result.plan is not None
+    write_site(result, tmp_path / "retail", year=YEAR)
+    visit(page, tmp_path / "retail" / "collection.html", "sheet-retail-collection")
+    assert page.locator("h1").inner_text() == "Cartographie de la collecte"
+    tables = page.locator("table.collection")
+    assert tables.count() == len(result.plan.collection)
+    rows = page.locator("table.collection tbody tr")
+    assert rows.count() == sum(len(stage.collects) for stage in result.plan.collection)
+    birth = rows.filter(has_text="birth_date")
+    assert birth.count() == 1 and birth.is_visible()
+    assert "Différé" not in birth.inner_text() and "Contrat" in birth.inner_text()
+    birth.get_by_role("link", name="Anniversaire du client").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/scenarios/anniversaire_client.html")

@@ -16,7 +16,7 @@ from animato.plan.model import Campaign, Scenario
 from animato.sheet import build_site, write_site
 from tests.sheet.conftest import MINI_PLAN, YEAR
 
-PAGES = ["index", "tree", "calendar", "matrix"]
+PAGES = ["index", "tree", "calendar", "matrix", "collection"]
 
 
 def test_every_page_is_written_in_html_and_markdown(site: Path, plan: Plan) -> None:

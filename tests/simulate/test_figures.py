@@ -16,7 +16,7 @@ from animato import load_plan
 from animato.errors import AnimatoError
 from animato.simulate import Simulation, simulate
 from animato.simulate.replay import moments
-from tests.simulate.simplan import END, START, write_history
+from tests.simulate.simplan import END, PLAN, START, write_history
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +154,38 @@ def test_a_simulation_stopped_by_ctrl_c_resumes_with_the_same_figures(
         con.close()
     assert rows["resumed"] == rows["whole"] and rows["whole"]
     assert whole.replay.result.ticks == 56
+
+
+def test_data_coverage_of_each_action_in_the_base(simulated: Simulation) -> None:
+    found = {(r["action_id"], r["kind"], r["name"]): (r["customers"], r["share"])
+             for r in table(simulated, "data_coverage")}  # fmt: skip
+    assert found == {
+        ("panier", "event", "cart_abandoned"): (2, 0.6667),  # a and b abandoned a cart
+        ("panier", "field", "email"): (3, 1.0),
+        ("panier", "field", "first_name"): (3, 1.0),
+        ("panier", "field", "*"): (3, 1.0),
+        ("hebdo", "field", "email"): (3, 1.0),
+        ("hebdo", "field", "first_name"): (3, 1.0),
+        ("hebdo", "field", "*"): (3, 1.0),
+    }
+    html = simulated.report.read_text()
+    assert "<h2>Data coverage</h2>" in html
+    assert "cart_abandoned (event) 67%, email 100%, first_name 100%" in html
+
+
+def test_coverage_counts_the_customers_who_have_a_field(tmp_path: Path) -> None:
+    text = PLAN.replace("customer: {first_name: string}", "customer: {first_name: string, "
+                        "birth_date: date}").replace(
+        "    campaigns:",
+        "      - {id: anniv, name: Anniv, trigger: {date: birth_date},"
+        " steps: [{channel: email, template: mail}]}\n    campaigns:")  # fmt: skip
+    plan_dir, source = write_history(tmp_path, text)
+    con = duckdb.connect(str(source))
+    con.execute("UPDATE customers SET birth_date = DATE '1990-03-04' WHERE customer_id = 'a'")
+    con.execute("UPDATE customers SET email = NULL WHERE customer_id = 'a'")
+    con.close()
+    sim = simulate(load_plan(plan_dir), source, tmp_path / "out", START, END)
+    found = {(r["action_id"], r["name"]): r["share"] for r in table(sim, "data_coverage")}
+    assert found[("anniv", "birth_date")] == 0.3333
+    assert found[("anniv", "email")] == 0.6667
+    assert found[("anniv", "*")] == 0.3333  # a: the address is not one of "all its fields"

@@ -25,6 +25,7 @@ from animato.engine.entry import TERMINAL
 from animato.engine.ids import row_id, row_id_expr
 from animato.engine.state import State
 from animato.plan.model import Fallback, Plan, Scenario, Step
+from animato.privacy import consent
 from animato.store.schema import event_properties
 from animato.store.store import Store
 
@@ -434,16 +435,7 @@ def suppressed(suppressions: ir.Table, who: ir.Table) -> ir.Table:
 
 def consented(consents: ir.Table, who: ir.Table) -> ir.Table:
     """Those of ``who`` whose latest consent event per channel and purpose is a grant."""
-    consents = consents.semi_join(who.select("customer_id").distinct(), "customer_id")
-    latest = consents.mutate(
-        _rank=ibis.row_number().over(
-            group_by=["customer_id", "channel", "purpose"],
-            order_by=[ibis.desc("time"), ibis.desc("consent_id")],
-        )
-    )
-    return latest.filter((latest._rank == 0) & latest.granted).select(
-        "customer_id", "channel", "purpose"
-    )
+    return consent.granted(consents, who)
 
 
 def _complete(store: Store, last: list[dict[str, Any]], tick_id: str) -> None:

@@ -18,10 +18,12 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from animato.engine import journeys
 from animato.engine.arbitration import WINDOWS, Candidate, Decision, Rules, decide, slots
 from animato.engine.clock import Interval
 from animato.engine.ids import row_id, unit_hash_expr
 from animato.plan.model import Plan
+from animato.privacy import consent
 from animato.render import Rendered, render
 from animato.store.store import Store
 
@@ -61,6 +63,13 @@ def arbitrate(
     new = new.mutate(not_before=ibis.null(messages.send_at.type()))
     due = pending.filter(pending.retry_at.isnull() | (pending.retry_at <= now))
     retried = messages.join(due, "message_id").select(*new.columns[:-1], not_before=due.retry_at)
+    # A message waiting since an earlier tick meets the hard filters again: a consent withdrawn
+    # or a suppression added meanwhile drops it before it is rendered.
+    new = new.mutate(held=ibis.null("string"))
+    if int(due.count().to_pyarrow().as_py()):  # (most ticks retry nothing: no consent scan)
+        retried = _recheck(store, plan, retried)
+    else:
+        retried = retried.mutate(held=ibis.null("string"))
     cands = ibis.union(new, retried)
     customers = store.table("customers").select("customer_id", "timezone")
     cands = cands.left_join(customers, "customer_id").drop("customer_id_right")
@@ -92,6 +101,8 @@ def arbitrate(
         for row in rows:
             if row["ended"]:  # converted or exited while the message waited
                 decisions.append(Decision(row["message_id"], "dropped:journey_ended"))
+            elif row["held"]:
+                decisions.append(Decision(row["message_id"], row["held"]))
             else:
                 live.append(_candidate(row, meta[row["action_id"]]))
         decisions += decide(live, _scheduled(store, live), rules, now, booked)
@@ -100,13 +111,37 @@ def arbitrate(
         for decision in decisions:
             mine = counts.setdefault(by_id[decision.message_id], {})
             mine[decision.decision] = mine.get(decision.decision, 0) + 1
-        for message_id in failed:
+        for message_id, error in failed:
+            # a customer without a field the template reads (and no default) is left out of
+            # this message (degraded mode); any other error is the template's
+            reason = (
+                "failed:missing_data" if error.startswith("missing_data:") else "failed:template"
+            )
             mine = counts[by_id[message_id]]
-            mine["failed:template"] = mine.get("failed:template", 0) + 1
+            mine[reason] = mine.get(reason, 0) + 1
     for name, parts in written.items():
         if parts:
             store.append(name, pa.concat_tables(parts), unique=True)
     return counts
+
+
+def _recheck(store: Store, plan: Plan, retried: ir.Table) -> ir.Table:
+    """``retried`` with ``held``: ``dropped:suppressed`` or ``dropped:no_consent`` when the
+    customer may no longer be reached on the message's channel, else null.
+    """
+    purpose = {str(c): p for c, p in plan.conventions.consent.items()}
+    ok = consent.granted(store.table("consents"), retried)
+    ok = ok.filter(ok.purpose == ok.channel.substitute(purpose, else_=ibis.literal("marketing")))
+    barred = journeys.suppressed(store.table("suppressions"), retried)
+    allowed = (ok.customer_id + "|" + ok.channel).name("key")
+    blocked = (barred.customer_id + "|" + barred.channel).name("key")
+    mine = retried.customer_id + "|" + retried.channel
+    held = ibis.cases(
+        (mine.isin(blocked) | (retried.customer_id + "|all").isin(blocked), "dropped:suppressed"),
+        (~mine.isin(allowed), "dropped:no_consent"),
+        else_=ibis.null("string"),
+    )
+    return retried.mutate(held=held)
 
 
 def _booked(store: Store, rules: Rules, now: datetime) -> Counter[tuple[str, str, object]]:
@@ -202,9 +237,10 @@ def _write(
     batch: int,
     rendering: bool,
     written: dict[str, list[pa.Table]],
-) -> list[str]:
+) -> list[tuple[str, str]]:
     """Add the decisions and the accepted messages, rendered, to ``written``; return the
-    messages whose template failed (they stay in the outbox with their error, and are not sent).
+    messages whose rendering failed, with their error (they stay in the outbox with it, and are
+    not sent).
 
     Email bodies go to ``<tick>-<batch>.parquet`` in the store's content folder (the outbox row
     names the file); a tick that fails leaves at most files that no row names.
@@ -262,7 +298,7 @@ def _write(
     if bodies:
         pq.write_table(pa.Table.from_pylist(bodies), store.content_dir / name, compression="zstd")
     written["outbox"].append(_table(out, store, "outbox"))
-    return [m["message_id"] for m in out if m["error"]]
+    return [(m["message_id"], m["error"]) for m in out if m["error"]]
 
 
 def bodies(store: Store, message_ids: list[str]) -> dict[str, dict[str, str]]:

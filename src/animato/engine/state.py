@@ -202,3 +202,21 @@ def _new_events(
     timely = events.filter(events.time > as_of, events.time <= now)
     late = events.filter(events._loaded_at > loaded_mark, events.time <= as_of)
     return ibis.union(timely, late)
+
+
+def recompute(store: Store, who: ir.Table) -> None:
+    """Recompute, as of the state's time, the rows of the customers of ``who`` (a table with
+    ``customer_id``) whose events were removed rather than added (a retention purge).
+    """
+    meta = store.table(META).to_pyarrow().to_pylist()
+    if not meta or STATE not in store.con.list_tables():
+        return  # no state yet: the next tick builds it
+    as_of = meta[0]["as_of"]
+    aggs = columns(store.plan, Compiler(store.plan, as_of))
+    if not aggs:
+        return
+    chosen = store.materialize("_recompute", who.select("customer_id").distinct())
+    fresh = aggregate_table(store.table("events"), aggs, as_of, chosen)
+    assert fresh is not None
+    store.delete(STATE, "customer_id", chosen)
+    store.insert(STATE, fresh)

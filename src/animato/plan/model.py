@@ -256,6 +256,16 @@ class Sender(Strict):
     transliterate: bool = False
 
 
+class Retention(Strict):
+    """How long data is kept (e.g. per CNIL practice: events 36 months, prospects without
+    activity 3 years); ``animato privacy purge`` applies it, ``animato serve`` daily.
+    """
+
+    events: DurationT | None = None
+    inactive_customers: DurationT | None = None  # no event nor consent change for this long
+    quarantine: DurationT | None = None
+
+
 def _default_weights() -> dict[Criterion, float]:
     return {
         "business_impact": 1.0,
@@ -322,6 +332,7 @@ class Conventions(Strict):
     capacity: dict[Channel, Capacity] = Field(default_factory=dict)
     senders: dict[Channel, Sender] = Field(default_factory=dict)
     matrix_weights: dict[Criterion, float] = Field(default_factory=_default_weights)
+    retention: Retention = Field(default_factory=Retention)
 
 
 # --- actions -------------------------------------------------------------------------------
@@ -671,6 +682,44 @@ class BrandEvent(Strict):
     yearly: bool = False
 
 
+# --- the data-collection map --------------------------------------------------------------
+
+
+class Collected(Strict):
+    """One piece of data a journey stage collects: a customer ``field`` or an ``event`` type,
+    why, under which consent (a channel whose consent is asked there) or legal basis, and
+    whether it reaches animato in real time or later (a nightly export, a CRM sync).
+    """
+
+    field: str | None = None
+    event: str | None = None
+    why: str
+    consent: Channel | Literal["contract", "legitimate_interest", "legal_obligation"] | None = None
+    timing: Literal["real_time", "later"] = "real_time"
+
+    @model_validator(mode="after")
+    def _field_or_event(self) -> Collected:
+        if (self.field is None) == (self.event is None):
+            raise ValueError("give exactly one of 'field' (a customer field) or 'event'")
+        return self
+
+    @property
+    def name(self) -> str:
+        """The field or event type collected."""
+        return self.field or self.event or ""
+
+
+class CollectionStage(Strict):
+    """A stage of the customer journey (site visit, newsletter signup, checkout, loyalty
+    enrolment, call centre…) and the data collected there.
+    """
+
+    stage: Id
+    name: str = ""
+    touchpoint: str = ""  # where: site, store, app, call centre…
+    collects: list[Collected] = Field(min_length=1)
+
+
 class Assume(Strict):
     """Engagement a simulation assumes for a message nobody recorded: shares of sent messages."""
 
@@ -704,6 +753,7 @@ class Plan(Strict):
     offers: list[Offer] = Field(default_factory=list)
     brand_events: list[BrandEvent] = Field(default_factory=list)
     programs: list[Program] = Field(default_factory=list)
+    collection: list[CollectionStage] = Field(default_factory=list)
     simulation: Simulation = Field(default_factory=Simulation)
 
     # The folder the plan was loaded from (its templates live there); not part of the plan.

@@ -143,3 +143,23 @@ def _closest(name: str, names: object) -> str:
 
     matches = difflib.get_close_matches(name, [str(n) for n in names], n=1)  # type: ignore[attr-defined]
     return f"did you mean '{matches[0]}'?" if matches else ""
+
+
+def customer_uses(source: TemplateSource) -> list[tuple[str, int, int]]:
+    """The customer fields a template reads (``customer.<field>``), each with its line and
+    column: the body's first, then the front matter's (whose lines count from its value).
+    """
+    found: list[tuple[str, int, int]] = []
+    parts = [(source.body, source.body_line)]
+    parts += [(value, 1) for value in source.matter.values()]
+    for text, first_line in parts:
+        try:
+            analysis = ENV.from_string(text, name=source.path.name).analyze()
+        except LiquidError:
+            continue  # reported by check()
+        for use in analysis.globals.get("customer", []):
+            segments = [s for s in use.segments if isinstance(s, str)]
+            if len(segments) > 1:
+                line, col = _line_col(text, use.span.index) if use.span else (1, 1)
+                found.append((segments[1], line + first_line - 1, col))
+    return found

@@ -15,6 +15,7 @@ from liquid.exceptions import LiquidError
 from animato.errors import Problem
 from animato.plan import conditions, seasons
 from animato.plan.checker import BUILTIN_CUSTOMER, Scope, check, closest
+from animato.plan.collection import Need, collected, needs
 from animato.plan.model import Campaign, Plan, Program, Scenario
 from animato.plan.templates import EMAIL_EXTENSIONS
 from animato.plan.templates import ENV as TEMPLATE_ENV
@@ -138,6 +139,8 @@ class _Checker:
         for program, origin in programs:
             self.program(program, origin)
         self.templates()
+        if self.plan.collection:
+            self.collection(programs)
         self.warnings(programs)
         return self.problems
 
@@ -382,6 +385,47 @@ class _Checker:
                 self.problems.append(
                     Problem(display, issue.line, issue.col, issue.message, issue.hint)
                 )
+
+    def collection(self, programs: list[tuple[Program, Origin]]) -> None:
+        """The data-collection map names known fields and events, and collects every field and
+        event an action reads.
+        """
+        base = self.root.at("collection")
+        stages = self.plan.collection
+        self.duplicates([(st.stage, base.at(i)) for i, st in enumerate(stages)], "stage")
+        fields = [*self.scope.customer]
+        for i, stage in enumerate(stages):
+            for j, item in enumerate(stage.collects):
+                here = base.at(i, "collects", j)
+                if item.field is not None:
+                    self.ref(here.at("field"), item.field, fields, "customer field")
+                else:
+                    self.event_type(here.at("event"), item.event or "")
+        have = collected(self.plan)
+        for program, origin in programs:
+            listed: list[tuple[str, int, Scenario | Campaign]] = [
+                *(("scenarios", i, a) for i, a in enumerate(program.scenarios)),
+                *(("campaigns", i, a) for i, a in enumerate(program.campaigns)),
+            ]
+            for kind, i, action in listed:
+                for need in needs(self.plan, action, self.result.templates):
+                    if (need.kind, need.name) not in have:
+                        self.uncollected(action.id, need, origin.at(kind, i, *need.path))
+
+    def uncollected(self, action_id: str, need: Need, origin: Origin) -> None:
+        """Report a field or event an action reads that no stage collects, where it is read."""
+        what = "customer field" if need.kind == "field" else "event"
+        message = (
+            f"'{action_id}' needs {what} '{need.name}' ({need.use}), which no stage of the "
+            "data-collection map collects"
+        )
+        hint = f"add {{{need.kind}: {need.name}, why: …}} to a stage of 'collection'"
+        if need.template is None:
+            self.error(origin, message, hint)
+            return
+        source = self.result.templates[need.template]
+        display = str(source.path.relative_to(self.result.folder.parent))
+        self.problems.append(Problem(display, need.line, need.col, message, hint))
 
     # -- warnings -----------------------------------------------------------------------
 

@@ -79,6 +79,11 @@ class Renderer:
             body = self._text(template).render(**data)
         except ResourceLimitError as exc:
             return Rendered(error=f"template_limit: {_first_line(exc)}")
+        except UndefinedError as exc:  # degraded mode: this customer lacks a field it reads
+            text = _first_line(exc)
+            if text.startswith("customer.") and text.endswith(" is undefined"):
+                return Rendered(error=f"missing_data: {text.removesuffix(' is undefined')}")
+            return Rendered(error=f"template_error: {text}")
         except (LiquidError, _Unusable) as exc:
             return Rendered(error=f"template_error: {_first_line(exc)}")
         if channel in ("sms", "push"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 
@@ -188,3 +189,30 @@ def truth_table(checks: list[Check]) -> Table:
             "yes" if c.recovered else "NO",
         )
     return table
+
+
+def consent_tables(
+    customer_id: str, current: list[dict[str, Any]], history: list[dict[str, Any]]
+) -> tuple[Table, Table]:
+    """A customer's consent now (per channel and purpose) and every event that led there, with
+    its proof: when, from which source, under which wording.
+    """
+    now = Table(title=f"Consent of {customer_id}")
+    past = Table(title="History")
+    for table in (now, past):
+        for heading in ("channel", "purpose", "state", "since" if table is now else "time"):
+            table.add_column(heading, no_wrap=True)
+        table.add_column("source")
+        table.add_column("wording")
+    past.add_column("recorded")
+    for row in current:
+        now.add_row(*_consent_cells(row))
+    for row in history:
+        past.add_row(*_consent_cells(row), f"{row['_loaded_at']:%Y-%m-%d %H:%M}")
+    return now, past
+
+
+def _consent_cells(row: dict[str, Any]) -> list[str]:
+    state = "[green]granted[/]" if row["granted"] else "[red]withdrawn[/]"
+    return [row["channel"], row["purpose"], state, f"{row['time']:%Y-%m-%d %H:%M} UTC",
+            row["source"] or "—", row["wording_version"] or "—"]  # fmt: skip

@@ -6,6 +6,7 @@ Layout of the output folder::
     tree.html / tree.md              scenario tree per target (+ tree-<target>.svg)
     calendar.html / calendar.md      campaign calendar of the year (+ calendar-<year>.svg)
     matrix.html / matrix.md          prioritisation matrix
+    collection.html / collection.md  data-collection map: per journey stage, data and consent
     scenarios/<id>.html / .md / .svg one sheet and flow diagram per scenario
     campaigns/<id>.html / .md        one sheet per campaign
     style.css                        the only stylesheet; no script, no network
@@ -23,6 +24,7 @@ from pathlib import Path
 from animato.errors import PlanError
 from animato.plan import Inspection
 from animato.plan import model as m
+from animato.sheet.collection import collection_page
 from animato.sheet.document import Document
 from animato.sheet.matrix import matrix_page
 from animato.sheet.overview import overview_page
@@ -35,6 +37,7 @@ NAV = (
     ("tree", "Arbre des scénarios"),
     ("calendar", "Calendrier"),
     ("matrix", "Matrice de priorisation"),
+    ("collection", "Collecte des données"),
 )
 
 
@@ -106,6 +109,7 @@ def documents(result: Inspection, year: int) -> list[Document]:
     templates = result.templates
     docs = [overview_page(plan, templates, year), tree_page(plan), calendar_page(plan, year)]
     docs.append(matrix_page(plan))
+    docs.append(collection_page(plan, templates))
     docs += [scenario_sheet(plan, s, templates, year) for s in plan.scenarios]
     docs += [campaign_sheet(plan, c, templates, year) for c in plan.campaigns]
     return docs

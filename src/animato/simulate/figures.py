@@ -3,7 +3,8 @@
 Each figure is an Arrow table (written as CSV and Parquet beside the report): volumes per week,
 action and channel; decisions by reason; the pressure customers feel per week and per month;
 collisions between actions on the same customer and day; the customer-centricity ratio; the
-prioritisation matrix with measured volumetry; and which engagement the replay used. Local days
+prioritisation matrix with measured volumetry; which engagement the replay used; and the
+coverage, in the actual base, of the data each action reads. Local days
 and weeks are those of the plan's time zone.
 """
 
@@ -21,7 +22,9 @@ from animato.engine import engagement
 from animato.engine.campaigns import target_condition
 from animato.engine.compile import Compiler
 from animato.engine.state import refresh
-from animato.plan.model import Plan, Scenario
+from animato.plan.collection import needs
+from animato.plan.model import Campaign, Plan, Scenario
+from animato.plan.templates import discover
 from animato.sheet.matrix import ranking
 from animato.store import Store
 
@@ -78,13 +81,13 @@ def compute(store: Store, start: datetime, end: datetime, assume: engagement.Ass
     figures.tables["collisions"] = _collisions(store)
     figures.tables["matrix"] = _matrix(store, start, end)
     figures.tables["engagement"] = _engagement(store, end)
+    figures.tables["data_coverage"] = coverage(store)
     behavioural = sorted(s.id for s in plan.scenarios if s.trigger.kind in BEHAVIOURAL)
-    counted = sent.aggregate(
-        total=sent.count(), mine=sent.action_id.isin(behavioural).cast("int64").sum()
-    )
+    mine = sent.action_id.isin(behavioural).cast("int64").sum() if behavioural else None
+    counted = sent.aggregate(total=sent.count(), **({"mine": mine} if mine is not None else {}))
     row = counted.to_pyarrow().to_pylist()[0]
     if row["total"]:
-        figures.centricity = (row["mine"] or 0) / row["total"]
+        figures.centricity = (row.get("mine") or 0) / row["total"]
     return figures
 
 
@@ -296,6 +299,66 @@ def _target_sizes(store: Store, end: datetime) -> dict[str | None, int]:
     )
     sizes.update({n: int(counts[f"n{i}"] or 0) for i, n in enumerate(wanted)})
     return sizes
+
+
+def coverage(store: Store) -> pa.Table:
+    """Per scenario and campaign, each customer field and event type it reads (see
+    :mod:`animato.plan.collection`) with the customers of the base who have it (a value, or at
+    least one such event), then ``*`` with those who have all the fields its trigger,
+    conditions, target and templates read (addresses aside): those it reaches with full data,
+    the others only in degraded mode (a trigger on a missing date never fires, a condition on
+    a missing value is false, a template falls back on its ``default``).
+    """
+    plan = store.plan
+    templates = discover(plan.folder / "templates") if plan.folder else {}
+    everything: list[Scenario | Campaign] = [*plan.scenarios, *plan.campaigns]
+    read = {a.id: needs(plan, a, templates) for a in everything}
+    fields = sorted({n.name for ns in read.values() for n in ns if n.kind == "field"})
+    customers = store.table("customers")
+    fields = [f for f in fields if f in customers.columns]
+    # "all its fields": those that decide who it reaches and what it says; the channels'
+    # addresses have their own verdicts (dropped:no_address, the fallback channel)
+    by_action = {
+        a: sorted({n.name for n in ns if n.kind == "field" and not n.use.startswith("channel ")}
+                  & set(fields))
+        for a, ns in read.items()
+    }  # fmt: skip
+    sums: dict[str, ir.Scalar] = {"n": customers.count()}
+    sums |= {f"f{i}": customers[f].notnull().cast("int64").sum() for i, f in enumerate(fields)}
+    for i, mine in enumerate(by_action.values()):
+        if mine:
+            every = ibis.and_(*(customers[f].notnull() for f in mine))
+            sums[f"a{i}"] = every.cast("int64").sum()
+    counted = customers.aggregate(**sums).to_pyarrow().to_pylist()[0]
+    total = int(counted["n"] or 0)
+    have = {f: int(counted[f"f{i}"] or 0) for i, f in enumerate(fields)}
+    events = store.table("events")
+    wanted = sorted({n.name for ns in read.values() for n in ns if n.kind == "event"})
+    held = events.filter(events.type.cast("string").isin(wanted)).semi_join(
+        customers, "customer_id"
+    )
+    per_type = held.group_by(kind=held.type.cast("string")).aggregate(n=held.customer_id.nunique())
+    have_event = {r["kind"]: int(r["n"]) for r in per_type.to_pyarrow().to_pylist()}
+    rows = []
+    for i, (action, ns) in enumerate(read.items()):
+        seen: set[tuple[str, str]] = set()
+        for need in ns:
+            if (need.kind, need.name) in seen:
+                continue
+            seen.add((need.kind, need.name))
+            if need.kind == "field" and need.name not in have:
+                continue
+            n = have[need.name] if need.kind == "field" else have_event.get(need.name, 0)
+            rows.append((action, need.kind, need.name, n))
+        if by_action[action]:
+            rows.append((action, "field", "*", int(counted[f"a{i}"] or 0)))
+    schema = pa.schema([("action_id", pa.string()), ("kind", pa.string()), ("name", pa.string()),
+                        ("customers", pa.int64()), ("share", pa.float64())])  # fmt: skip
+    return pa.Table.from_pylist(
+        [{"action_id": a, "kind": k, "name": name, "customers": n,
+          "share": round(n / total, 4) if total else None} for a, k, name, n in rows],
+        schema=schema,
+    )  # fmt: skip
 
 
 def _engagement(store: Store, end: datetime) -> pa.Table:

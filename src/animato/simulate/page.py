@@ -76,6 +76,7 @@ def render(plan: Plan, f: Figures) -> str:
         *_collision_section(f, names),
         *_matrix_section(f, names),
         *_engagement_section(f),
+        *_coverage_section(f, names),
     ]
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -279,3 +280,33 @@ def _engagement_section(f: Figures) -> list[str]:
         f"({told}).</p>",
         table_html(["scenario", "steps", "earlier messages", "recorded", "assumed"], lines),
     ]
+
+
+def _coverage_section(f: Figures, names: dict[str, str]) -> list[str]:
+    rows = f.tables["data_coverage"].to_pylist()
+    by_action: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for row in rows:
+        by_action[str(row["action_id"])].append(row)
+    lines: list[list[object]] = []
+    for action, mine in by_action.items():
+        full = next((r for r in mine if r["name"] == "*"), None)
+        data = ", ".join(
+            f"{r['name']}{' (event)' if r['kind'] == 'event' else ''} {_share(r['share'])}"
+            for r in mine
+            if r["name"] != "*"
+        )
+        lines.append([names.get(action, action), data, _share(full["share"]) if full else "—"])
+    return [
+        "<h2>Data coverage</h2>",
+        '<p class="note">The customer fields and events each action reads (trigger, conditions, '
+        "target, templates, channel address) and the share of the base that has them. An action "
+        "runs in degraded mode for the others: a trigger on a missing date never fires, a "
+        "condition on a missing value is false, a template falls back on its default.</p>",
+        table_html(
+            ["action", "data it reads: share of customers who have it", "all fields"], lines
+        ),  # fmt: skip
+    ]
+
+
+def _share(value: object) -> str:
+    return "—" if not isinstance(value, int | float) else f"{value:.0%}"

@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 
 from animato.errors import StoreError
 from animato.plan.model import CHANNELS
+from animato.privacy import identities
 from animato.store import quarantine, staging
 from animato.store.schema import FIELD_DTYPES, event_properties
 from animato.store.staging import BAD, LOOKED_UP, REASON, ROW, Rows, content_id, is_null, of_types
@@ -64,8 +65,18 @@ class IngestSummary:
         return self.loaded + self.duplicates + sum(self.quarantined.values())
 
 
-def ingest(store: Store, kind: Kind, path: str | Path, *, progress: bool = False) -> IngestSummary:
-    """Load a file of ``kind`` (customers, events or consents) into the store.
+def ingest(
+    store: Store,
+    kind: Kind,
+    path: str | Path,
+    *,
+    progress: bool = False,
+    origin: str | None = None,
+) -> IngestSummary:
+    """Load a file of ``kind`` (customers, events, consents or suppressions) into the store.
+
+    A consent or suppression row without a ``source`` gets ``origin`` (default ``file:<name>``),
+    so that every grant says where it came from.
 
     Good rows load; bad rows are kept in the ``quarantine`` table and in
     ``<input>.quarantine.csv`` (original columns, ``row_number``, ``reason``), which is removed
@@ -79,6 +90,7 @@ def ingest(store: Store, kind: Kind, path: str | Path, *, progress: bool = False
         try:
             phase("reading")
             rows = staging.stage(store, path)
+            rows.origin = origin or f"file:{path.name}"
             missing = [c for c in REQUIRED_COLUMNS[kind] if rows.find(c) is None]
             if missing and rows.columns:  # (JSON without a single object: all rows malformed)
                 raise StoreError(
@@ -267,7 +279,7 @@ def _consents(rows: Rows) -> ir.Table:
         customer_id=rows.text(rows.find("customer_id")),
         channel=rows.text(rows.find("channel")).lower(),
         purpose=rows.text(rows.find("purpose")),
-        source=rows.text(rows.find("source")),
+        source=rows.text(rows.find("source")).fill_null(rows.origin),
         wording_version=rows.text(rows.find("wording_version")),
     )
     rows.check(lambda t: t.customer_id.isnull(), "missing_customer_id")
@@ -294,7 +306,7 @@ def _suppressions(rows: Rows) -> ir.Table:
         customer_id=rows.text(rows.find("customer_id")),
         channel=rows.text(rows.find("channel")).lower().fill_null("all"),
         reason=rows.text(rows.find("reason")),
-        source=rows.text(rows.find("source")),
+        source=rows.text(rows.find("source")).fill_null(rows.origin),
     )
     rows.check(lambda t: t.customer_id.isnull(), "missing_customer_id")
     rows.check(lambda t: ~t.channel.isin([*CHANNELS, "all"]), "bad_channel")
@@ -343,6 +355,7 @@ def _keyed(table: str, key: str) -> Loader:
 def _load_customers(store: Store, good: ir.Table, loaded_at: datetime, distinct: bool) -> int:
     """Append new versions to the log; replace the current row of customers that changed.
 
+    A customer whose id, email or phone was erased before is suppressed on every channel.
     A row changes its customer when it is the file's last row for that customer and differs from
     the current row; a row counts as loaded when it adds a version or changes its customer.
     """
@@ -358,7 +371,9 @@ def _load_customers(store: Store, good: ir.Table, loaded_at: datetime, distinct:
         f"DELETE FROM customers WHERE customer_id IN"
         f" (SELECT customer_id FROM temp.{CUSTOMERS} WHERE _changes)"
     )
-    store.append("customers", staged.filter(staged._changes), unique=True)
+    changed = staged.filter(staged._changes)
+    store.append("customers", changed, unique=True)
+    identities.guard(store, changed, loaded_at)  # an erased person stays suppressed
     return loaded
 
 

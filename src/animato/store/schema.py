@@ -294,6 +294,21 @@ SCORE_FITS = ibis.schema(
     }
 )
 
+# Privacy: every export, erasure and purge (``customer_id`` is the pseudonym once erased), and
+# the keyed hashes (HMAC) of the identifiers of erased customers, which ingestion checks.
+PRIVACY_LOG = ibis.schema(
+    {
+        "row_id": STRING,
+        "action": STRING,
+        "customer_id": STRING,
+        "time": TS,
+        "actor": STRING,
+        "detail": STRING,
+    }
+)
+
+ERASED = ibis.schema({"fingerprint": STRING, "kind": STRING, "time": TS})
+
 STATE_META = ibis.schema({"as_of": TS, "loaded_mark": TS, "signature": STRING})
 
 STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
@@ -313,6 +328,8 @@ STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
     "deliveries": (DELIVERIES, "message_id"),
     "score_fits": (SCORE_FITS, "fit_id"),
     "variant_winners": (VARIANT_WINNERS, "row_id"),
+    "privacy_log": (PRIVACY_LOG, "row_id"),
+    "erased_identities": (ERASED, "fingerprint"),
 }
 
 

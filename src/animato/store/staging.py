@@ -160,6 +160,7 @@ class Rows:
         self.values: dict[str, ir.Value] = {}
         self.checks: list[tuple[Test, str]] = []
         self.lookups: dict[tuple[str, str], str] = {}
+        self.origin = ""  # where the rows come from, for rows that do not say (``source``)
 
     @property
     def cheap(self) -> bool:

@@ -1,5 +1,6 @@
 """The HTTP API: customers, consents, events and suppressions in (single or batch), provider
-feedback and SMS replies, behind a bearer token (``ANIMATO_API_TOKEN``).
+feedback and SMS replies, a customer's data out or erased (privacy), behind a bearer token
+(``ANIMATO_API_TOKEN``).
 
 ``POST /v1/{kind}`` takes one JSON object or an array of them (at most :data:`MAX_RECORDS`,
 :data:`MAX_BYTES` bytes). Records are checked against the data contract exactly as a file
@@ -20,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from animato.errors import StoreError
+from animato.privacy import access, erasure
 from animato.web.service import Service
 
 MAX_BYTES = 10_000_000
@@ -88,6 +90,30 @@ def router(service: Service) -> APIRouter:
     def reply(message: Reply) -> dict[str, list[str]]:
         """An SMS reply forwarded by the provider: STOP unsubscribes that number from SMS."""
         return {"unsubscribed": service.recorder.stop_reply(message.sender, message.text)}
+
+    @api.get("/privacy/customers/{customer_id}", tags=["privacy"],
+             responses={404: {"description": "unknown customer"}})  # fmt: skip
+    def export(customer_id: str) -> dict[str, Any]:
+        """Everything animato holds about a customer (right of access); logged."""
+        with service.privacy_lock:
+            try:
+                return access.export(service.privacy, customer_id, actor="api")
+            except StoreError as exc:
+                raise HTTPException(404, str(exc)) from None
+
+    @api.delete("/privacy/customers/{customer_id}", tags=["privacy"],
+                responses={404: {"description": "unknown customer"}})  # fmt: skip
+    def erase(customer_id: str) -> dict[str, Any]:
+        """Erase a customer's personal data everywhere; KPI rows stay pseudonymised and a later
+        import stays suppressed; logged. The store file keeps the freed bytes until
+        ``animato privacy erase`` or ``purge`` compacts it with the service stopped.
+        """
+        with service.privacy_lock:
+            try:
+                done = erasure.erase(service.privacy, [customer_id], actor="api")
+            except StoreError as exc:
+                raise HTTPException(404, str(exc)) from None
+        return {"erased": done.customers, "rows": done.rows, "files": len(done.files)}
 
     @api.post("/{kind}", tags=["ingestion"], response_model=IngestAnswer,
               responses={400: {"description": "not JSON"}, 413: {"description": "too large"},

@@ -119,7 +119,7 @@ class Batcher:
                             record, needed = {**needed, **record}, None
                         file.write(json.dumps(record, ensure_ascii=False, default=str))
                         file.write("\n")
-            summary = ingest(self.store, kind, path)
+            summary = ingest(self.store, kind, path, origin="api")
             reasons = _rejected(summary.quarantine_file)
         except Exception as exc:  # e.g. no record has a required column: the group is refused
             if len(group) > 1:  # one request's mistake must not fail the others: each alone

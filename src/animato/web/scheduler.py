@@ -1,6 +1,6 @@
-"""The scheduler of ``animato serve``: a tick every N minutes and delivery in between, in one
-background thread with its own store connection, stopped gracefully (the tick or the message in
-hand is finished first).
+"""The scheduler of ``animato serve``: a tick every N minutes, delivery in between and the
+retention purge once a day, in one background thread with its own store connection, stopped
+gracefully (the tick or the message in hand is finished first).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from animato.delivery.worker import deliver
 from animato.engine import Engine
+from animato.privacy import retention
 from animato.settings import Settings
 from animato.store.store import Store
 
@@ -26,25 +27,35 @@ class Status:
 
     last_tick: datetime | None = None
     last_delivery: datetime | None = None
+    last_purge: datetime | None = None
     delivered: dict[str, dict[str, int]] = field(default_factory=dict)
     error: str = ""
 
 
 class Scheduler:
-    """Runs ``tick(now)`` every ``tick_every`` seconds and delivery every ``deliver_every``."""
+    """Runs ``tick(now)`` every ``tick_every`` seconds, delivery every ``deliver_every`` and the
+    retention purge every ``purge_every`` (a day), when the plan declares retention periods.
+    """
 
     def __init__(
-        self, store: Store, settings: Settings, tick_every: float, deliver_every: float
+        self,
+        store: Store,
+        settings: Settings,
+        tick_every: float,
+        deliver_every: float,
+        purge_every: float = 24 * 3600,
     ) -> None:
         self.store, self.settings = store, settings
         self.tick_every, self.deliver_every = tick_every, deliver_every
+        declared = store.plan.conventions.retention.model_dump(exclude_none=True)
+        self.purge_every = purge_every if declared and not store.server else 0.0
         self.status = Status()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="animato-scheduler", daemon=True)
 
     def start(self) -> None:
-        """Start the background thread (nothing to do when both periods are 0)."""
-        if self.tick_every > 0 or self.deliver_every > 0:
+        """Start the background thread (nothing to do when every period is 0)."""
+        if self.tick_every > 0 or self.deliver_every > 0 or self.purge_every > 0:
             self._thread.start()
 
     def stop(self) -> None:
@@ -54,17 +65,21 @@ class Scheduler:
             self._thread.join()
 
     def _run(self) -> None:
-        next_tick = next_delivery = time.monotonic()
+        next_tick = next_delivery = next_purge = time.monotonic()
         while not self._stop.is_set():
             moment = time.monotonic()
             if self.tick_every > 0 and moment >= next_tick:
                 self._guard(self.tick)
                 next_tick = moment + self.tick_every
+            if self.purge_every > 0 and moment >= next_purge and not self._stop.is_set():
+                self._guard(self.purge)
+                next_purge = moment + self.purge_every
             if self.deliver_every > 0 and moment >= next_delivery and not self._stop.is_set():
                 self._guard(self.deliver)
                 next_delivery = moment + self.deliver_every
             wake = min(t for t, e in ((next_tick, self.tick_every),
-                                      (next_delivery, self.deliver_every)) if e > 0)  # fmt: skip
+                                      (next_delivery, self.deliver_every),
+                                      (next_purge, self.purge_every)) if e > 0)  # fmt: skip
             self._stop.wait(max(0.0, wake - time.monotonic()))
 
     def _guard(self, action: Any) -> None:
@@ -80,6 +95,14 @@ class Scheduler:
         now = datetime.now(UTC).replace(tzinfo=None)
         Engine(self.store).tick(now)
         self.status.last_tick = now
+
+    def purge(self) -> None:
+        """Apply the retention periods now (the file is compacted by ``animato privacy purge``
+        run with the service stopped).
+        """
+        now = datetime.now(UTC).replace(tzinfo=None)
+        retention.purge(self.store, now, actor="scheduler")
+        self.status.last_purge = now
 
     def deliver(self) -> None:
         """Deliver what is due now."""

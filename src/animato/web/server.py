@@ -23,13 +23,14 @@ def serve(
     port: int = 8000,
     tick_every: float = 900.0,
     deliver_every: float = 60.0,
+    purge_every: float = 24 * 3600.0,
     log_level: str = "info",
 ) -> None:
     """Serve until stopped.
 
     Example: ``serve(load_plan("examples/retail"), "store.duckdb", Settings.from_env())``
     """
-    service = Service(plan, str(store), settings, tick_every, deliver_every)
+    service = Service(plan, str(store), settings, tick_every, deliver_every, purge_every)
     config = uvicorn.Config(
         create_app(service), host=host, port=port, log_level=log_level, access_log=False
     )

@@ -1,6 +1,6 @@
 """The parts of ``animato serve`` and their store connections: one DuckDB file, a connection per
-role (ingestion writer, tracking recorder, scheduler), so that a long tick does not hold back a
-click or an ingested batch (DuckDB runs concurrent appends in one process).
+role (ingestion writer, tracking recorder, scheduler, privacy requests), so that a long tick does
+not hold back a click or an ingested batch (DuckDB runs concurrent appends in one process).
 """
 
 from __future__ import annotations
@@ -27,18 +27,22 @@ class Service:
     settings: Settings
     tick_every: float = 0.0  # seconds; 0: no scheduled ticks
     deliver_every: float = 0.0
+    purge_every: float = 24 * 3600.0  # the retention purge, when the plan declares periods
     flush_every: float = 0.5
     _threads: list[threading.Thread] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.location == ":memory:":
             raise AnimatoError("animato serve needs a store file, not an in-memory store")
-        self._stores = [Store(self.plan, self.location) for _ in range(3)]
-        ingest_store, track_store, engine_store = self._stores
+        self._stores = [Store(self.plan, self.location) for _ in range(4)]
+        ingest_store, track_store, engine_store, self.privacy = self._stores
+        self.privacy_lock = threading.Lock()  # one export or erasure at a time
         self.batcher = Batcher(ingest_store)
         self.recorder = Recorder(track_store)
         self.tracker = Tracker.for_store(self.location, self.settings)
-        self.scheduler = Scheduler(engine_store, self.settings, self.tick_every, self.deliver_every)
+        self.scheduler = Scheduler(
+            engine_store, self.settings, self.tick_every, self.deliver_every, self.purge_every
+        )
         self._stop = threading.Event()
 
     def start(self) -> None:

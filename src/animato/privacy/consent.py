@@ -1,0 +1,54 @@
+"""The consent ledger read back: per customer, channel and purpose, the last event decides.
+
+Events are ordered by time; at the same time a withdrawal wins over a grant (the safe reading of
+an ambiguous ledger), then the consent id breaks ties so that every backend agrees.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from animato.store.store import Store
+
+KEY = ("customer_id", "channel", "purpose")
+
+
+def latest(consents: ir.Table) -> ir.Table:
+    """The last consent event of each (customer, channel, purpose) of ``consents``."""
+    ranked = consents.mutate(
+        _rank=ibis.row_number().over(
+            group_by=list(KEY),
+            order_by=[ibis.desc("time"), ibis.asc("granted"), ibis.desc("consent_id")],
+        )
+    )
+    return ranked.filter(ranked._rank == 0).drop("_rank")
+
+
+def granted(consents: ir.Table, who: ir.Table) -> ir.Table:
+    """(customer, channel, purpose) of those of ``who`` whose last consent event is a grant."""
+    mine = consents.semi_join(who.select("customer_id").distinct(), "customer_id")
+    last = latest(mine)
+    return last.filter(last.granted).select(*KEY)
+
+
+def state(store: Store, customer_id: str) -> list[dict[str, Any]]:
+    """A customer's current consent per channel and purpose, with the event that set it."""
+    consents = store.table("consents")
+    mine = latest(consents.filter(consents.customer_id == customer_id))
+    return _rows(mine.order_by("channel", "purpose"))
+
+
+def history(store: Store, customer_id: str) -> list[dict[str, Any]]:
+    """Every grant and withdrawal of a customer, oldest first."""
+    consents = store.table("consents")
+    mine = consents.filter(consents.customer_id == customer_id)
+    return _rows(mine.order_by("time", "channel", "purpose", ibis.desc("granted")))
+
+
+def _rows(table: ir.Table) -> list[dict[str, Any]]:
+    columns = ("channel", "purpose", "granted", "time", "source", "wording_version", "_loaded_at")
+    out: list[dict[str, Any]] = table.select(*columns).to_pyarrow().to_pylist()
+    return out
