@@ -30,6 +30,10 @@ demo: $(STAMP)
 	rm -rf build/mail $(DEMO_STORE).files $(DEMO_STORE).delivery.log
 	$(BIN)/animato simulate examples/retail --store $(DEMO_STORE) \
 	  --from 2025-11-30T23:00 --to 2025-12-31T23:00
+	$(BIN)/animato report examples/retail --store $(DEMO_STORE) --out build/report \
+	  --from 2025-12-31T23:00 --to 2026-02-01T00:00
+	$(BIN)/animato demo-check examples/retail --store $(DEMO_STORE) \
+	  --from 2025-12-31T23:00 --to 2026-02-01T00:00
 	$(BIN)/animato consent ML000000003 --plan examples/retail --store $(DEMO_STORE)
 	$(BIN)/animato privacy export ML000000003 --out build/privacy/ML000000003.json \
 	  --plan examples/retail --store $(DEMO_STORE)
@@ -37,6 +41,7 @@ demo: $(STAMP)
 	@echo ""
 	@echo "Scenario sheets: build/sheet/index.html. Store: $(DEMO_STORE)."
 	@echo "Simulation of December 2025: $(DEMO_STORE).simulation/report.html."
+	@echo "KPI report of January 2026 (incrementality, Pareto, A/B, scores): build/report/report.html."
 	@echo "What animato holds about customer ML000000003: build/privacy/ML000000003.json."
 	@echo "Now serving the dashboard at http://127.0.0.1:$(DEMO_PORT)/ - sign in as demo, password demo."
 	@echo "Its clock starts on 3 January 2026: it delivers the first day's emails to a local SMTP"

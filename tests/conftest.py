@@ -1,4 +1,5 @@
-"""Shared fixtures: a real headless browser (Debian's chromium; never downloaded by Playwright)."""
+"""Shared fixtures: a real headless browser (Debian's chromium; never downloaded by Playwright),
+and hypothesis without per-example deadlines."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
+
+# No per-example deadline: on a shared 2-core machine a loaded moment is not a failure.
+settings.register_profile("animato", deadline=None)
+settings.load_profile("animato")
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -212,6 +212,43 @@ def simulate(
 
 
 @app.command()
+def report(
+    plan_dir: Path = typer.Argument(Path("."), help="Plan folder."),
+    start: datetime = typer.Option(
+        None, "--from", help="From this time (ISO, UTC); default: 30 days before --to."
+    ),
+    end: datetime = typer.Option(
+        None, "--to", help="Up to this time (ISO, UTC); default: the last tick."
+    ),
+    store_path: Path = typer.Option(None, "--store", help="Store file (default in the plan)."),
+    out_dir: Path = typer.Option(None, "--out", help="Report folder (default: beside the store)."),
+) -> None:
+    """Write the KPI report: activity, engagement, business, incrementality against the control
+    groups with 95 % intervals, the Pareto view and the plan's KPIs (HTML, CSV, Parquet).
+
+    Example: animato report examples/retail --from 2026-01-01 --to 2026-02-01
+    """
+    from animato.measure import page, results
+    from animato.report.console import incrementality_table
+    from animato.store import Store, default_path
+
+    plan = _load_or_exit(plan_dir)
+    source = store_path or default_path(plan_dir)
+    store = Store(plan, source)
+    try:
+        first, last = results.period(store, start, end)
+        computed = results.compute(store, first, last)
+    except AnimatoError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    written = page.write(plan, computed, out_dir or Path(f"{source}.report"))
+    out.print(incrementality_table(computed))
+    out.print(f"KPI report: [bold]{written}[/] (tables in {written.parent}/tables)")
+
+
+@app.command()
 def deliver(
     plan_dir: Path = typer.Argument(Path("."), help="Plan folder."),
     now: datetime = typer.Option(None, help="Send what is due by then (ISO, UTC); default: now."),
@@ -586,6 +623,41 @@ def demo_data(
         raise typer.Exit(1) from None
     for line in summary.lines():
         out.print(line)
+
+
+@app.command("demo-check")
+def demo_check(
+    plan_dir: Path = typer.Argument(Path("."), help="Plan folder (the demo plan)."),
+    start: datetime = typer.Option(None, "--from", help="From this time (ISO, UTC)."),
+    end: datetime = typer.Option(None, "--to", help="Up to this time (ISO, UTC)."),
+    store_path: Path = typer.Option(None, "--store", help="Store with the demo data."),
+) -> None:
+    """Compare the demo data's planted uplifts with what the KPI report measures; exit 1 when a
+    true effect falls outside its 95 % interval.
+
+    Example: animato demo-check examples/retail --store build/demo.duckdb --from 2026-01-01
+    """
+    from animato.demo.uplift import truth
+    from animato.measure import results
+    from animato.report.console import truth_table
+    from animato.store import Store, default_path
+
+    plan = _load_or_exit(plan_dir)
+    store = Store(plan, store_path or default_path(plan_dir))
+    try:
+        first, last = results.period(store, start, end)
+        checks = truth(store, results.compute(store, first, last))
+    except AnimatoError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    out.print(truth_table(checks))
+    missed = [c.action_id for c in checks if not c.recovered]
+    if missed:
+        err.print(f"[red]outside their intervals:[/] {', '.join(missed)}")
+        raise typer.Exit(1)
+    out.print(f"All {len(checks)} planted effects lie within the report's 95 % intervals.")
 
 
 def _load_or_exit(plan_dir: Path) -> Plan:

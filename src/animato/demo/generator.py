@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from animato.demo import uplift
 from animato.demo.population import (
     CATEGORIES,
     CATEGORY_SHARE,
@@ -217,6 +218,12 @@ def generate(
                 pop = draw_population(rng, cal, first, min(CHUNK, customers - first))
                 ledger = draw_consents(rng, cal, pop)
                 events, activity = _events(rng, cal, days, pop, ledger)
+                events = uplift.plant(
+                    plan,
+                    events,
+                    np.random.default_rng([seed, chunk, 1]),
+                    cal.utc_us(np.array([cal.days * DAY]))[0],
+                )
                 tables = {
                     "customers": shape.customers(customers_table(rng, cal, pop, activity)),
                     "events": shape.events(events),

@@ -58,6 +58,10 @@ def aggregate_table(
             columns[agg.column] = today.delta(e.time.max(where=mask).date(), unit="day")
         elif agg.func == "last_time":
             columns[agg.column] = e.time.max(where=mask)
+        elif agg.func == "first_time":
+            columns[agg.column] = e.time.min(where=mask)
+        elif agg.func == "days":  # distinct days with such an event
+            columns[agg.column] = e.time.date().nunique(where=mask)
         elif agg.func == "last":
             assert agg.prop is not None
             columns[agg.column] = e[agg.prop].argmax(e.time, where=mask)

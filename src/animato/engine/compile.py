@@ -17,6 +17,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from animato.engine.bgnbd import Fit, p_alive_expr
 from animato.plan import conditions as c
 from animato.plan.durations import Duration
 from animato.plan.model import Plan
@@ -52,6 +53,13 @@ class Compiler:
         self.named: dict[str, c.Node] = {k: c.parse(v) for k, v in conv.definitions.items()}
         self.segments: dict[str, c.Node] = {k: c.parse(v) for k, v in conv.segments.items()}
         self.stages = [(s.stage, c.parse(s.when)) for s in conv.lifecycle]
+        self.criteria = {
+            name: [(c.parse(k.when), k.weight) for k in spec.criteria]
+            for name, spec in conv.scores.items()
+        }
+        # BG/NBD fits per score (set by the tick from the store); without one a score is the
+        # weighted share of its criteria alone.
+        self.fits: dict[str, Fit] = {}
 
     # -- what a condition needs ---------------------------------------------------------
 
@@ -91,6 +99,13 @@ class Compiler:
                     found |= self._aggregates(self.segments[name], seen | {name})
                 elif name not in seen:  # a lifecycle stage: the stages before it matter too
                     found |= self._aggregates(c.Name(sub.pos, ("lifecycle",)), seen | {name})
+            elif isinstance(sub, c.Call) and sub.func == "score" and sub.args:
+                name = str(getattr(sub.args[0], "value", ""))
+                for tree, _ in self.criteria.get(name, []):
+                    found |= self._aggregates(tree, seen | {name})
+                alive = self.plan.conventions.scores[name].alive if name in self.criteria else None
+                if alive is not None:
+                    found |= set(alive_aggregates(alive.event))
             elif isinstance(sub, c.Name) and len(sub.parts) == 1:
                 name = sub.parts[0]
                 if name in self.named and name not in seen:
@@ -119,6 +134,10 @@ class Compiler:
         if text is None:
             return ibis.literal(True)
         return self._bool(c.parse(text), table)
+
+    def value(self, text: str, table: ir.Table) -> Any:
+        """An expression's value (a number, a score…) as a column of ``table``."""
+        return self._value(c.parse(text), table, frozenset())
 
     def _bool(self, node: c.Node, table: ir.Table) -> ir.BooleanValue:
         value = self._value(node, table, frozenset())
@@ -186,6 +205,25 @@ class Compiler:
             return ibis.cases(*cases, else_=ibis.null("string")) if cases else ibis.null("string")
         return t[head]
 
+    def _score(self, name: str, t: ir.Table, seen: frozenset[str]) -> Any:
+        """A score: weighted criteria that hold, plus ``weight × (1 - P(alive))`` for customers
+        with a history of the event when a BG/NBD fit exists, over the weights that apply.
+        """
+        total: Any = ibis.literal(0.0)
+        weights: Any = ibis.literal(0.0)
+        for tree, weight in self.criteria[name]:
+            held = self._value(tree, t, seen | {name}).fill_null(False)
+            total = total + held.cast("float64") * weight
+            weights = weights + weight
+        alive = self.plan.conventions.scores[name].alive
+        model = self.fits.get(name)
+        if alive is not None and model is not None:
+            days, first, last = (t[a.column] for a in alive_aggregates(alive.event))
+            p = p_alive_expr(model, days, first, last, self.now)
+            total = total + ibis.cases((p.notnull(), (1.0 - p) * alive.weight), else_=0.0)
+            weights = weights + ibis.cases((p.notnull(), alive.weight), else_=0.0)
+        return ibis.cases((weights > 0, total / weights), else_=ibis.null("float64"))
+
     def _call(self, node: c.Call, t: ir.Table, seen: frozenset[str]) -> Any:
         func = node.func
         if func == "segment":
@@ -196,6 +234,8 @@ class Compiler:
             if name in stage_names and name not in self.plan.conventions.segments:
                 return self._name(c.Name(node.pos, ("lifecycle",)), t, seen) == name
             return self._value(self.segments[name], t, seen | {name})
+        if func == "score":
+            return self._score(str(getattr(node.args[0], "value", "")), t, seen)
         if func in ENGAGEMENT:
             return t[f"{func}__{getattr(node.args[0], 'value', '')}"]
         if func in ("days_until", "age") or (
@@ -219,6 +259,11 @@ class Compiler:
         if func == "count" or (func == "sum"):
             return column.fill_null(0)
         return column
+
+
+def alive_aggregates(event: str) -> tuple[Aggregate, Aggregate, Aggregate]:
+    """What P(alive) reads: distinct days with the event, its first and its last time."""
+    return Aggregate("days", event), Aggregate("first_time", event), Aggregate("last_time", event)
 
 
 def _reads(text: str) -> tuple[set[str], bool]:

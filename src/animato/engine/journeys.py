@@ -18,7 +18,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from animato.engine import engagement
+from animato.engine import engagement, variants
 from animato.engine.clock import Interval
 from animato.engine.compile import ENGAGEMENT, Compiler
 from animato.engine.entry import TERMINAL
@@ -326,10 +326,18 @@ def _write(
 ) -> None:
     """Write one message row per decision, log the journeys whose last step it was, count."""
     out, last = [], []
+    won = (
+        variants.winners(store, interval.end)
+        if any(step.variants for scenario in by_id.values() for step in scenario.steps)
+        else {}
+    )
     for row in rows:
         scenario = by_id[row["scenario_id"]]
         step = scenario.steps[row["step"]]
         skipped = row["decision"] == "skipped:condition"
+        variant = variants.assign(store.plan, scenario.id, step, row["customer_id"], won)
+        arm = step.variant(variant)
+        timed = step if arm is None or arm.at is None else step.model_copy(update={"at": arm.at})
         message = {
             "message_id": row_id(row["enrolment_id"], step.id),
             "enrolment_id": row["enrolment_id"],
@@ -340,16 +348,18 @@ def _write(
             "due_at": row["due"],
             "send_at": row["due"]
             if skipped
-            else _send_time(interval, row["due"], step, row["timezone"]),
+            else _send_time(interval, row["due"], timed, row["timezone"]),
             "decision": row["decision"],
             "tick_id": tick_id,
+            "variant": variant,
         }
         out.append(message)
         if row["step"] == len(scenario.steps) - 1:
             last.append(message)
         mine = counts.setdefault(scenario.id, {})
         mine[row["decision"]] = mine.get(row["decision"], 0) + 1
-    store.append("messages", pa.Table.from_pylist(out))
+    schema = store.table("messages").schema().to_pyarrow()
+    store.append("messages", pa.Table.from_pylist(out, schema=schema))
     if last:
         _complete(store, last, tick_id)
 

@@ -263,6 +263,7 @@ def _write(
                 "decided_at": now,
                 "tick_id": tick_id,
                 "combined_with": d.combined_with,
+                "variant": row.get("variant"),
             }
         )
         if d.decision == "combined" and d.combined_with is not None:
@@ -280,6 +281,7 @@ def _write(
                     "send_at": d.send_at,
                     "tick_id": tick_id,
                     "enrolment_id": row["enrolment_id"],
+                    "variant": row.get("variant"),
                 }
             )
     written["decisions"].append(_table(log, store, "decisions"))

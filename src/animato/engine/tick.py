@@ -21,9 +21,11 @@ from animato.engine import (
     journeys,
     outbox,
     pauses,
+    scores,
     segments,
     state,
     triggers,
+    variants,
 )
 from animato.engine.clock import Interval, existing
 from animato.engine.compile import Compiler
@@ -108,6 +110,8 @@ class Engine:
         store = self.store
         with store.transaction():
             self.paused = set(pauses.paused(store))
+            compiler.fits = scores.ensure_fits(store, now)
+            variants.decide(store, now, tick_id)
             customers = existing(store.table("customers"), now)
             events = store.table("events")
             current = state.refresh(store, compiler, now)

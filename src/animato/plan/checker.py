@@ -60,6 +60,7 @@ FUNCTIONS = (
     "age",
     "last",
     "segment",
+    "score",
     *ENGAGEMENT,
 )
 
@@ -85,6 +86,7 @@ class Scope:
     anniversary: bool = False
     steps: list[str] | None = None
     problems: list[TypeProblem] = field(default_factory=list)
+    scores: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, plan: Plan) -> Scope:
@@ -94,7 +96,7 @@ class Scope:
         events = {name: _props(spec.properties) for name, spec in plan.data.events.items()}
         conv = plan.conventions
         segments = set(conv.segments) | {s.stage for s in conv.lifecycle}
-        return cls(customer, events, set(conv.definitions), segments)
+        return cls(customer, events, set(conv.definitions), segments, scores=set(conv.scores))
 
     def within(
         self,
@@ -112,6 +114,7 @@ class Scope:
             self.events.get(event) if event else None,
             anniversary,
             steps,
+            scores=self.scores,
         )
 
 
@@ -346,6 +349,15 @@ def _call(node: Call, scope: Scope) -> str:
         if name not in scope.segments:
             _err(scope, node.args[0], f"unknown segment '{name}'", closest(name, scope.segments))
         return "bool"
+    if func == "score":
+        if len(node.args) != 1 or not isinstance(node.args[0], Literal):
+            return _err(
+                scope, node, "score() expects a quoted score name, e.g. score('inactivity')"
+            )
+        name = str(node.args[0].value)
+        if name not in scope.scores:
+            _err(scope, node.args[0], f"unknown score '{name}'", closest(name, scope.scores))
+        return "number"
     if func in ENGAGEMENT:
         if scope.steps is None:
             return _err(scope, node, f"'{func}' is only known in a step's 'if'")

@@ -277,12 +277,51 @@ def _default_weights() -> dict[Criterion, float]:
     }
 
 
+class ScoreCriterion(Strict):
+    """One weighted criterion of a score: a condition that holds for the customer, or not."""
+
+    name: Id
+    when: str
+    weight: float = Field(default=1.0, gt=0)
+    description: str = ""
+
+
+class Alive(Strict):
+    """The part of a score that a BG/NBD model gives from the purchase history of ``event``:
+    ``1 - P(alive)``, refitted on the store's history every ``refit``.
+    """
+
+    event: str
+    weight: float = Field(default=1.0, gt=0)
+    refit: DurationT = Field(default_factory=lambda: Duration(30, "d"))
+    min_customers: int = Field(default=100, ge=10)
+    # fit on at most this many customers (a deterministic sample by hash of the customer id)
+    sample: int = Field(default=50_000, ge=100)
+
+
+class Score(Strict):
+    """A per-customer score in [0, 1] ("score d'inactivité"): the weighted share of its criteria
+    that hold, with the BG/NBD part where the customer has a history of the event.
+    """
+
+    description: str = ""
+    criteria: list[ScoreCriterion] = Field(default_factory=list)
+    alive: Alive | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Score:
+        if not self.criteria and self.alive is None:
+            raise ValueError("a score needs 'criteria', 'alive' or both")
+        return self
+
+
 class Conventions(Strict):
     """The plan's internal conventions: definitions, segments, rules of consent and pressure."""
 
     definitions: dict[str, str] = Field(default_factory=dict)
     segments: dict[str, str] = Field(default_factory=dict)
     lifecycle: list[LifecycleStage] = Field(default_factory=list)
+    scores: dict[Annotated[str, Field(pattern=ID_PATTERN)], Score] = Field(default_factory=dict)
     exclusions: dict[str, Exclusion] = Field(default_factory=dict)
     consent: dict[Channel, str] = Field(
         default_factory=lambda: {c: "marketing" for c in ("email", "sms", "call", "postal", "push")}
@@ -450,6 +489,28 @@ def _fallback_shorthand(value: Any) -> Any:
     return {"channel": value} if isinstance(value, str) else value
 
 
+class Variant(Strict):
+    """One arm of an A/B test on a step: its share of the traffic and what it changes (the
+    template, the subject, the offer, the sender's name, the send time); the rest is the step's.
+    """
+
+    id: Id
+    share: Share
+    template: str | None = None
+    subject: str | None = None
+    offer: str | None = None
+    sender: str | None = None
+    at: TimeOfDay | None = None
+
+
+class AutoWinner(Strict):
+    """Switch all traffic to the winning variant once each has ``after`` messages and the test
+    says one converts better.
+    """
+
+    after: int = Field(ge=10)
+
+
 class Step(Strict):
     """One contact time ("temps") of a scenario."""
 
@@ -463,6 +524,28 @@ class Step(Strict):
     offer: str | None = None
     fallback: Annotated[Fallback, BeforeValidator(_fallback_shorthand)] | None = None
     combine_with: list[str] = Field(default_factory=list)
+    variants: list[Variant] = Field(default_factory=list)
+    auto_winner: AutoWinner | None = None
+
+    @model_validator(mode="after")
+    def _variants_add_up(self) -> Step:
+        if not self.variants:
+            if self.auto_winner is not None:
+                raise ValueError("'auto_winner' needs 'variants'")
+            return self
+        if len(self.variants) < 2:
+            raise ValueError("an A/B test needs at least two variants")
+        ids = [v.id for v in self.variants]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"variant ids must differ, got {', '.join(ids)}")
+        total = sum(v.share for v in self.variants)
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"variant shares must add up to 100%, got {total:.0%}")
+        return self
+
+    def variant(self, variant_id: str | None) -> Variant | None:
+        """The variant with this id (None for a step without variants)."""
+        return next((v for v in self.variants if v.id == variant_id), None)
 
 
 class Scenario(Strict):

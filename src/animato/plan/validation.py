@@ -10,12 +10,15 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from liquid.exceptions import LiquidError
+
 from animato.errors import Problem
 from animato.plan import conditions, seasons
 from animato.plan.checker import BUILTIN_CUSTOMER, Scope, check, closest
 from animato.plan.collection import Need, collected, needs
 from animato.plan.model import Campaign, Plan, Program, Scenario
 from animato.plan.templates import EMAIL_EXTENSIONS
+from animato.plan.templates import ENV as TEMPLATE_ENV
 from animato.plan.templates import check as check_template
 
 if TYPE_CHECKING:
@@ -150,6 +153,20 @@ class _Checker:
             self.condition(base.at("segments", name), text, self.scope)
         for i, stage in enumerate(conv.lifecycle):
             self.condition(base.at("lifecycle", i, "when"), stage.when, self.scope)
+        for name, score in conv.scores.items():
+            origin = base.at("scores", name)
+            for i, criterion in enumerate(score.criteria):
+                at = origin.at("criteria", i, "when")
+                self.condition(at, criterion.when, self.scope)
+                if "score(" in criterion.when:
+                    self.error(at, "a score's criterion cannot read a score")
+            if score.alive is not None:
+                self.ref(
+                    origin.at("alive", "event"),
+                    score.alive.event,
+                    self.plan.data.events,
+                    "event type",
+                )
         for name, rule in conv.exclusions.items():
             origin = base.at("exclusions", name)
             self.condition(origin.at("when"), rule.when, self.scope)
@@ -309,6 +326,18 @@ class _Checker:
                 )
             for k, ident in enumerate(step.combine_with):
                 self.ref(s_origin.at("combine_with", k), ident, self.campaign_ids, "campaign")
+            for k, variant in enumerate(step.variants):
+                v_origin = s_origin.at("variants", k)
+                if variant.template is not None:
+                    self.template(v_origin.at("template"), variant.template, step.channel)
+                self.ref(v_origin.at("offer"), variant.offer, self.offer_ids, "offer")
+                if variant.subject is not None:
+                    if step.channel != "email":
+                        self.error(v_origin.at("subject"), "only an email has a subject")
+                    try:
+                        TEMPLATE_ENV.from_string(variant.subject)
+                    except LiquidError as exc:
+                        self.error(v_origin.at("subject"), f"subject does not parse: {exc}")
 
     def campaign(self, c: Campaign, origin: Origin) -> None:
         self.ref(origin.at("target"), c.target, self.targets, "segment or lifecycle stage")

@@ -19,7 +19,14 @@ from animato.privacy import audit
 from animato.privacy.erasure import stored
 from animato.store.store import Store
 
-SKIPPED = ("state_meta", "ticks", "erased_identities", "pauses")  # no customer in them
+SKIPPED = (
+    "state_meta",
+    "ticks",
+    "erased_identities",
+    "pauses",
+    "score_fits",
+    "variant_winners",
+)  # no customer
 
 
 def export(store: Store, customer_id: str, *, actor: str = "cli") -> dict[str, Any]:

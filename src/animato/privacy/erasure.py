@@ -55,7 +55,15 @@ KEPT: dict[str, tuple[str, ...]] = {
     "deliveries": ("detail", "provider_id"),
     "privacy_log": (),
 }
-WITHOUT_CUSTOMERS = ("ticks", "state_meta", "quarantine", "erased_identities", "pauses")
+WITHOUT_CUSTOMERS = (
+    "ticks",
+    "state_meta",
+    "quarantine",
+    "erased_identities",
+    "pauses",  # who paused a scenario from the dashboard
+    "score_fits",  # BG/NBD parameters of the whole base
+    "variant_winners",  # which A/B variant won a step
+)
 ERASING, MARKS = "_erasing", "_erasing_marks"
 
 

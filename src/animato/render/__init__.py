@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from animato.render.context import contexts, template_of
+from animato.render.context import contexts, template_of, variant_of
 from animato.render.renderer import Rendered, Renderer
 from animato.store.store import Store
 from animato.tracking.links import Tracker
@@ -30,8 +30,11 @@ def render(
 
     def one(message: dict[str, Any], data: dict[str, Any]) -> Rendered:
         action = actions[message["action_id"]]
-        template, _ = template_of(action, message["step_id"], message["channel"])
-        return renderer.render(message["channel"], template, data)
+        variant = message.get("variant")
+        template, _ = template_of(action, message["step_id"], message["channel"], variant)
+        arm = variant_of(action, message["step_id"], variant)
+        subject = arm.subject if arm is not None else None
+        return renderer.render(message["channel"], template, data, subject=subject)
 
     extra: dict[str, list[dict[str, Any]]] = {}
     rows = [rider for hosted in (riders or {}).values() for rider in hosted]

@@ -16,21 +16,36 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
-from animato.plan.model import Campaign, Offer, Scenario
+from animato.plan.model import Campaign, Offer, Scenario, Variant
 from animato.store.schema import event_properties
 from animato.store.store import Store
 from animato.tracking.links import Tracker
 
 
-def template_of(action: Scenario | Campaign, step_id: str, channel: str) -> tuple[str, str | None]:
-    """The template (and offer) of a message: the step's or campaign's, or its fallback's."""
+def template_of(
+    action: Scenario | Campaign, step_id: str, channel: str, variant: str | None = None
+) -> tuple[str, str | None]:
+    """The template (and offer) of a message: the step's or campaign's (as its A/B variant
+    changes them), or its fallback's.
+    """
     spec: Any = action
+    arm = None
     if isinstance(action, Scenario):
         spec = next(s for s in action.steps if s.id == step_id)
+        arm = spec.variant(variant)
+    template = arm.template if arm is not None and arm.template else spec.template
+    offer = arm.offer if arm is not None and arm.offer else spec.offer
     fallback = spec.fallback
     if fallback is not None and channel == fallback.channel and channel != spec.channel:
-        return fallback.template or spec.template, spec.offer
-    return spec.template, spec.offer
+        return fallback.template or template, offer
+    return template, offer
+
+
+def variant_of(action: Scenario | Campaign, step_id: str, variant: str | None) -> Variant | None:
+    """The A/B variant a message carries, if any."""
+    if not isinstance(action, Scenario) or variant is None:
+        return None
+    return next(s for s in action.steps if s.id == step_id).variant(variant)
 
 
 def contexts(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -48,7 +63,8 @@ def contexts(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         program, action = actions[row["action_id"]]
         channel = row["channel"]
-        _, offer_id = template_of(action, row["step_id"], channel)
+        _, offer_id = template_of(action, row["step_id"], channel, row.get("variant"))
+        arm = variant_of(action, row["step_id"], row.get("variant"))
         kind = "scenario" if isinstance(action, Scenario) else "campaign"
         data: dict[str, Any] = {
             "customer": customers.get(row["customer_id"], {"customer_id": row["customer_id"]}),
@@ -61,6 +77,10 @@ def contexts(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         data["links"] = tracker.links(row["message_id"], _site(program, plan))
         if sender is not None:
             data["sender"] = _plain(sender.model_dump())
+        if arm is not None and arm.sender:
+            data["sender"] = {**data.get("sender", {}), "name": arm.sender}
+        if arm is not None:
+            data["variant"] = {"id": arm.id}
         if isinstance(action, Scenario):
             step = next(s for s in action.steps if s.id == row["step_id"])
             data["step"] = {"id": step.id, "name": step.name or step.id}

@@ -67,11 +67,15 @@ class Renderer:
         sms = plan.conventions.senders.get("sms")
         self.transliterate = bool(sms and sms.transliterate)
 
-    def render(self, channel: str, template: str, data: dict[str, Any]) -> Rendered:
-        """The message on ``channel`` from ``template`` and the recipient's ``data``."""
+    def render(
+        self, channel: str, template: str, data: dict[str, Any], *, subject: str | None = None
+    ) -> Rendered:
+        """The message on ``channel`` from ``template`` and the recipient's ``data``; an email's
+        ``subject`` (Liquid) replaces the template's when given (an A/B variant's).
+        """
         try:
             if channel == "email":
-                return self._email(template, data)
+                return self._email(template, data, subject)
             body = self._text(template).render(**data)
         except ResourceLimitError as exc:
             return Rendered(error=f"template_limit: {_first_line(exc)}")
@@ -90,13 +94,14 @@ class Renderer:
         fields = _fields(data.get("customer", {}), channel)
         return Rendered(text=body, fields=json.dumps(fields, ensure_ascii=False, default=str))
 
-    def _email(self, template: str, data: dict[str, Any]) -> Rendered:
+    def _email(self, template: str, data: dict[str, Any], subject: str | None = None) -> Rendered:
         email = self._emails.get(template)
         if email is None:
             email = self._emails[template] = self._compile_email(template)
         if isinstance(email, str):
             raise _Unusable(email)
-        subject = email.subject.render(**data).strip()
+        heading = email.subject if subject is None else self._subject(subject)
+        subject = heading.render(**data).strip()
         html = email.html.render(**data)
         text = "\n".join(line.rstrip() for line in email.text.render(**data).splitlines())
         return Rendered(subject=subject, html=html, text=text)
@@ -115,6 +120,20 @@ class Renderer:
             )
         except (LiquidError, ValueError) as exc:  # mjml raises ValueError on bad markup
             return f"template '{template}' does not compile: {_first_line(exc)}"
+
+    def _subject(self, text: str) -> BoundTemplate:
+        """A variant's subject line, parsed once."""
+        key = f"subject:{text}"
+        found = self._texts.get(key)
+        if found is None:
+            try:
+                found = TEXT.from_string(text)
+            except LiquidError as exc:
+                found = f"subject '{text}' does not parse: {_first_line(exc)}"
+            self._texts[key] = found
+        if isinstance(found, str):
+            raise _Unusable(found)
+        return found
 
     def _text(self, template: str) -> BoundTemplate:
         found = self._texts.get(template)

@@ -7,7 +7,9 @@ from typing import Any
 
 from rich.table import Table
 
+from animato.demo.uplift import Check
 from animato.engine import TickResult
+from animato.measure.results import Results
 from animato.plan.model import Plan
 from animato.simulate.diff import Diff
 from animato.store.ingest import IngestSummary
@@ -122,6 +124,71 @@ def diff_tables(result: Diff) -> list[Table | str]:
         )
     lines.append(flips if flips.row_count else "No decision changes.")
     return lines
+
+
+def incrementality_table(results: Results) -> Table:
+    """Per scenario and campaign against its control group: sizes, conversion uplift with its
+    95 % interval, incremental revenue with its interval, and the verdict.
+    """
+    table = Table(
+        title=f"Incrementality {results.start:%Y-%m-%d} → {results.end:%Y-%m-%d}"
+        f" ({results.currency})"
+    )
+    table.add_column("action", no_wrap=True)
+    for heading in ("control", "treated", "control n", "uplift (pt)", "95 % CI",
+                    "incremental revenue", "95 % CI", "verdict"):  # fmt: skip
+        table.add_column(heading, justify="left" if heading in ("control", "verdict") else "right")
+
+    def pt(v: float | None) -> str:
+        return "—" if v is None else f"{v * 100:+.1f}"
+
+    def money(v: float | None) -> str:
+        return "—" if v is None else f"{v:,.0f}"
+
+    for r in results.rows("incrementality"):
+        if r["conversion_uplift"] is None:
+            continue
+        table.add_row(
+            r["action_id"],
+            r["control"],
+            f"{r['treated']:,}",
+            f"{r['control_size']:,}",
+            pt(r["conversion_uplift"]),
+            f"[{pt(r['conversion_uplift_low'])}, {pt(r['conversion_uplift_high'])}]",
+            money(r["incremental_revenue"]),
+            f"[{money(r['incremental_revenue_low'])}, {money(r['incremental_revenue_high'])}]",
+            r["verdict"],
+        )
+    return table
+
+
+def truth_table(checks: list[Check]) -> Table:
+    """The demo's planted effects beside the report's estimates and intervals."""
+    table = Table(title="Planted uplift (demo data) against the KPI report, treated vs holdout")
+    for heading in ("scenario", "planted", "treated", "true (pt)", "measured (pt)", "95 % CI",
+                    "true €/entrant", "measured", "95 % CI", "recovered"):  # fmt: skip
+        table.add_column(heading, justify="left" if heading == "scenario" else "right")
+
+    def pt(v: float | None) -> str:
+        return "—" if v is None else f"{v * 100:+.1f}"
+
+    def eur(v: float | None) -> str:
+        return "—" if v is None else f"{v:+.2f}"
+
+    for c in checks:
+        table.add_row(
+            c.action_id,
+            f"{c.planted:.0%}",
+            f"{c.treated:,}",
+            pt(c.true_conversion),
+            pt(c.measured_conversion),
+            f"[{pt(c.low)}, {pt(c.high)}]",
+            eur(c.true_revenue),
+            eur(c.measured_revenue),
+            f"[{eur(c.revenue_low)}, {eur(c.revenue_high)}]",
+            "yes" if c.recovered else "NO",
+        )
+    return table
 
 
 def consent_tables(

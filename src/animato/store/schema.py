@@ -165,6 +165,7 @@ MESSAGES = ibis.schema(
         "send_at": TS,
         "decision": STRING,
         "tick_id": STRING,
+        "variant": STRING,
     }
 )
 
@@ -181,6 +182,7 @@ DECISIONS = ibis.schema(
         "decided_at": TS,
         "tick_id": STRING,
         "combined_with": STRING,
+        "variant": STRING,
     }
 )
 
@@ -201,6 +203,19 @@ OUTBOX = ibis.schema(
         "fields": STRING,
         "error": STRING,
         "content": STRING,
+        "variant": STRING,
+    }
+)
+
+# A/B tests whose ``auto_winner`` switched all traffic to one variant, from ``decided_at`` on.
+VARIANT_WINNERS = ibis.schema(
+    {
+        "row_id": STRING,
+        "scenario_id": STRING,
+        "step_id": STRING,
+        "variant": STRING,
+        "decided_at": TS,
+        "tick_id": STRING,
     }
 )
 
@@ -264,6 +279,21 @@ SEGMENT_LOG = ibis.schema(
     }
 )
 
+# BG/NBD fits of the scores that declare ``alive`` (one row per score and fit time).
+SCORE_FITS = ibis.schema(
+    {
+        "fit_id": STRING,
+        "score": STRING,
+        "event": STRING,
+        "r": dt.Float64(),
+        "alpha": dt.Float64(),
+        "a": dt.Float64(),
+        "b": dt.Float64(),
+        "customers": INT,
+        "as_of": TS,
+    }
+)
+
 # Privacy: every export, erasure and purge (``customer_id`` is the pseudonym once erased), and
 # the keyed hashes (HMAC) of the identifiers of erased customers, which ingestion checks.
 PRIVACY_LOG = ibis.schema(
@@ -307,6 +337,8 @@ STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
     "engagement": (ENGAGEMENT, "row_id"),
     "delivery_attempts": (DELIVERY_ATTEMPTS, "row_id"),
     "deliveries": (DELIVERIES, "message_id"),
+    "score_fits": (SCORE_FITS, "fit_id"),
+    "variant_winners": (VARIANT_WINNERS, "row_id"),
     "privacy_log": (PRIVACY_LOG, "row_id"),
     "erased_identities": (ERASED, "fingerprint"),
     "pauses": (PAUSES, "row_id"),
