@@ -82,7 +82,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     users = Users(users_path(location))
     users.add("olga", "operator-pw", "operator")
     users.add("victor", "viewer-pw", "viewer")
-    service = Service(plan, location, settings, start_at=CLOCK)
+    service = Service(plan, location, settings, start_at=CLOCK, purge_every=0)
     port = free_port()
     config = uvicorn.Config(create_app(service), port=port, log_level="warning")
     server = uvicorn.Server(config)
@@ -224,6 +224,27 @@ def test_an_operator_sees_every_page_with_the_store_s_figures(page: Page, demo: 
     assert before.locator("svg").count() == 2
     assert "2026-01-01 23:00 → 2026-01-03 23:00" in before.inner_text()
     shot(page, "pressure")
+
+    # Results: the KPI report of the 30 days up to the last tick, its entrants as in the store
+    page.click("nav >> text=Results")
+    page.wait_for_selector("h1:text('Results:')")
+    end = demo.sql("select max(now) from ticks")[0][0]
+    start = end - timedelta(days=30)
+    campaigns = ", ".join(f"'{c.id}'" for c in plan.campaigns)
+    entrants = demo.sql(
+        f"select (select count(*) from enrolments where entered_at >= '{start}'"
+        f" and entered_at < '{end}') + (select coalesce(sum(n), 0) from (select"
+        " count(distinct customer_id) as n from messages where action_id in"
+        f" ({campaigns}) and due_at >= '{start}' and due_at < '{end}' group by action_id))"
+    )[0][0]
+    card = page.locator(".card", has_text="entrants (control groups included)").locator("b")
+    assert integer(card.inner_text()) == entrants > 0
+    assert page.locator("section svg, figure svg").count() >= 1  # the report's charts
+    with page.expect_download() as download:
+        page.click("a[href^='/results.csv?table=actions&']")
+    rows = download.value.path().read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith('"action_id"') and len(rows) > 1
+    shot(page, "results")
 
     # Customers: search by email, then the timeline with every decision and the content sent
     who, email, subject, mid = demo.sql(

@@ -14,6 +14,7 @@ NAV = (
     ("/plan/index.html", "plan", "Plan"),
     ("/plan/calendar.html", "calendar", "Calendar"),
     ("/pressure", "pressure", "Pressure"),
+    ("/results", "results", "Results"),
     ("/customers", "customers", "Customers"),
     ("/operations", "operations", "Operations"),
 )

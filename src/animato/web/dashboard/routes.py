@@ -7,6 +7,7 @@ CSRF token (403 without it). Only ``/login`` and the two stylesheets are public.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from html import escape
@@ -20,6 +21,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from animato.engine.pauses import paused, set_paused
 from animato.engine.state import STATE, State
+from animato.measure import page as report_page
+from animato.measure.results import Results, compute
 from animato.plan import inspect_plan
 from animato.plan import model as m
 from animato.plan.loader import Inspection
@@ -254,6 +257,65 @@ def router(service: Service) -> APIRouter:
         running = job is not None and job.running
         return shown("Pressure", "".join(body), who, "pressure", refresh=2 if running else None)
 
+    def period(start: str, end: str) -> tuple[datetime, datetime]:
+        """The period a results view covers: given as dates, else the 30 days to the last tick."""
+        last = pages.last_tick() or service.now()
+        try:
+            to = datetime.fromisoformat(end) if end else last
+            since = datetime.fromisoformat(start) if start else to - timedelta(days=30)
+        except ValueError as exc:
+            raise HTTPException(400, f"a date is expected (YYYY-MM-DD): {exc}") from None
+        if since >= to:
+            raise HTTPException(400, "the period must start before it ends")
+        return since, to
+
+    def results(since: datetime, to: datetime) -> Results:
+        key = (pages.last_tick(), since, to)
+        return pages.cached("results", key, lambda: pages.read(lambda s: compute(s, since, to)))
+
+    @r.get("/results")
+    def results_page(request: Request, start: str = "", end: str = "") -> Response:
+        who = viewer(request)
+        if who is None:
+            return to_login(request)
+        since, to = period(start, end)
+        found = results(since, to)
+        dates = f"start={since:%Y-%m-%dT%H:%M}&end={to:%Y-%m-%dT%H:%M}"
+        downloads = " · ".join(
+            link(f"/results.csv?table={quote(name)}&{dates}", name) for name in found.tables
+        )
+        body = [
+            '<form method="get" action="/results" class="filters">'
+            f'<label>From <input type="date" name="start" value="{since:%Y-%m-%d}"></label> '
+            f'<label>to <input type="date" name="end" value="{to:%Y-%m-%d}"></label> '
+            '<button type="submit">Show</button></form>',
+            f'<p class="lead">CSV: {downloads}</p>',
+            f"<style>{report_page.VERDICT_CSS}</style>",
+            *report_page.sections(plan, found),
+        ]
+        return shown("Results", "".join(body), who, "results")
+
+    @r.get("/results.csv")
+    def results_csv(
+        request: Request, table: str = "actions", start: str = "", end: str = ""
+    ) -> Response:
+        who = viewer(request)
+        if who is None:
+            return to_login(request)
+        since, to = period(start, end)
+        found = results(since, to)
+        if table not in found.tables:
+            return refused(404, f"No results table {table}.", who)
+        import pyarrow.csv as pacsv
+
+        sink = pa_buffer()
+        pacsv.write_csv(found.tables[table], sink)
+        return Response(
+            sink.getvalue().to_pybytes(),
+            media_type="text/csv; charset=utf-8",
+            headers={**HEADERS, "Content-Disposition": f'attachment; filename="{table}.csv"'},
+        )
+
     @r.get("/customers")
     def customers_page(request: Request, q: str = "") -> Response:
         who = viewer(request)
@@ -464,7 +526,7 @@ def router(service: Service) -> APIRouter:
         def work(job: Job) -> str:
             if not service.scheduler.store.server:  # the file copy must hold what is committed
                 with service.scheduler.lock:
-                    service.scheduler.store.con.raw_sql("CHECKPOINT")
+                    checkpoint(service.scheduler.store)
 
             def ticked(done: int, total: int, moment: datetime) -> None:
                 job.done, job.total, job.moment = done, total, moment
@@ -716,3 +778,26 @@ def _message(msg: dict[str, Any], *, full: bool = False) -> str:
     if not full and msg.get("content"):
         parts.append(f"<p>{link(page, 'The email as sent')}</p>")
     return "".join(parts)
+
+
+def pa_buffer() -> Any:
+    """An in-memory Arrow output stream (a CSV download is written into it)."""
+    import pyarrow as pa
+
+    return pa.BufferOutputStream()
+
+
+def checkpoint(store: Store, tries: int = 50) -> None:
+    """Write DuckDB's log into the store file, waiting while another connection of the service
+    (a batch of hits, an ingested batch) is in the middle of its own short write.
+    """
+    import duckdb
+
+    for attempt in range(tries):
+        try:
+            store.con.raw_sql("CHECKPOINT")
+            return
+        except duckdb.TransactionException:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.1)
