@@ -28,7 +28,7 @@ from ibis.backends import BaseBackend
 
 from animato.errors import StoreError
 from animato.plan.model import Plan
-from animato.settings import side_prefix
+from animato.settings import SERVERS, side_prefix
 from animato.store import schema
 
 DEFAULT_LOCATION = Path(".animato") / "store.duckdb"
@@ -45,7 +45,7 @@ def _quote(text: str) -> str:
 
 def is_server(location: str) -> bool:
     """Whether ``location`` names a server (``postgres://…``, ``spark://…``) rather than a file."""
-    return side_prefix(location) != location
+    return location.startswith(SERVERS)
 
 
 def backend_of(location: str) -> str:

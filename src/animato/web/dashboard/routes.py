@@ -7,7 +7,6 @@ CSRF token (403 without it). Only ``/login`` and the two stylesheets are public.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from html import escape
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote
 
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.dataset  # noqa: F401  (at start: the first email shown would pay 0.3 s for it)
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -306,9 +307,7 @@ def router(service: Service) -> APIRouter:
         found = results(since, to)
         if table not in found.tables:
             return refused(404, f"No results table {table}.", who)
-        import pyarrow.csv as pacsv
-
-        sink = pa_buffer()
+        sink = pa.BufferOutputStream()
         pacsv.write_csv(found.tables[table], sink)
         return Response(
             sink.getvalue().to_pybytes(),
@@ -526,7 +525,7 @@ def router(service: Service) -> APIRouter:
         def work(job: Job) -> str:
             if not service.scheduler.store.server:  # the file copy must hold what is committed
                 with service.scheduler.lock:
-                    checkpoint(service.scheduler.store)
+                    service.scheduler.store.con.raw_sql("CHECKPOINT")
 
             def ticked(done: int, total: int, moment: datetime) -> None:
                 job.done, job.total, job.moment = done, total, moment
@@ -778,26 +777,3 @@ def _message(msg: dict[str, Any], *, full: bool = False) -> str:
     if not full and msg.get("content"):
         parts.append(f"<p>{link(page, 'The email as sent')}</p>")
     return "".join(parts)
-
-
-def pa_buffer() -> Any:
-    """An in-memory Arrow output stream (a CSV download is written into it)."""
-    import pyarrow as pa
-
-    return pa.BufferOutputStream()
-
-
-def checkpoint(store: Store, tries: int = 50) -> None:
-    """Write DuckDB's log into the store file, waiting while another connection of the service
-    (a batch of hits, an ingested batch) is in the middle of its own short write.
-    """
-    import duckdb
-
-    for attempt in range(tries):
-        try:
-            store.con.raw_sql("CHECKPOINT")
-            return
-        except duckdb.TransactionException:
-            if attempt == tries - 1:
-                raise
-            time.sleep(0.1)
