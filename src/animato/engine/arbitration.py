@@ -219,18 +219,10 @@ def _decide_one(
     now: datetime,
     booked: Counter[tuple[str, str, object]],
 ) -> Decision:
-    zone = candidate.zone or rules.timezone
-    send_at = quiet_hours_end(max(candidate.send_at, now), rules.quiet, zone)
+    send_at, held = placed(candidate, rules, now)
+    if held is not None:
+        return held
     spec = rules.capacity.get(candidate.channel)
-    if spec is not None:  # a call centre calls when it is open
-        send_at = opening(send_at, spec, rules.timezone)
-    blackout = covering(rules, candidate, send_at)
-    if blackout is not None:
-        policy = blackout.on_conflict or candidate.on_conflict
-        if candidate.kind == "campaign" or policy == "drop":
-            return Decision(candidate.message_id, "dropped:blackout")
-        retry = blackout_end(rules, blackout, send_at)
-        return Decision(candidate.message_id, "postponed:blackout", retry_at=retry)
     refused = _refusal(candidate.channel, send_at, taken, rules)
     free: datetime | None = send_at
     if refused is None and spec is not None:
@@ -252,6 +244,26 @@ def _decide_one(
     if now >= deadline:
         return Decision(candidate.message_id, f"dropped:{refused}")
     return Decision(candidate.message_id, f"postponed:{refused}")
+
+
+def placed(candidate: Candidate, rules: Rules, now: datetime) -> tuple[datetime, Decision | None]:
+    """The earliest time the timing rules let a candidate go (not before ``now``, out of the
+    quiet hours, within a capacity channel's opening hours), and the decision of a blackout
+    that covers that time, if one does.
+    """
+    zone = candidate.zone or rules.timezone
+    send_at = quiet_hours_end(max(candidate.send_at, now), rules.quiet, zone)
+    spec = rules.capacity.get(candidate.channel)
+    if spec is not None:  # a call centre calls when it is open
+        send_at = opening(send_at, spec, rules.timezone)
+    blackout = covering(rules, candidate, send_at)
+    if blackout is None:
+        return send_at, None
+    policy = blackout.on_conflict or candidate.on_conflict
+    if candidate.kind == "campaign" or policy == "drop":
+        return send_at, Decision(candidate.message_id, "dropped:blackout")
+    retry = blackout_end(rules, blackout, send_at)
+    return send_at, Decision(candidate.message_id, "postponed:blackout", retry_at=retry)
 
 
 def _refusal(

@@ -18,10 +18,10 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from animato.engine import journeys
+from animato.engine import journeys, solo
 from animato.engine.arbitration import WINDOWS, Candidate, Decision, Rules, decide, slots
 from animato.engine.clock import Interval
-from animato.engine.ids import row_id, unit_hash_expr
+from animato.engine.ids import row_id, row_id_expr, unit_hash_expr
 from animato.plan.model import Plan
 from animato.privacy import consent
 from animato.render import Rendered, render
@@ -80,49 +80,100 @@ def arbitrate(
         _draw=unit_hash_expr(cands.customer_id),  # splits customers into batches, any backend
     )
     cands = store.materialize("tick_arbitrated", cands)
-    total = int(cands.count().to_pyarrow().as_py())
-    # A customer's candidates are decided together; customers are split into batches so that a
-    # campaign to the whole base does not hold all its messages in memory at once.
-    batches = max(1, -(-total // BATCH))
-    bucket = (cands._draw * batches).floor().cast("int64")
-    counts: dict[str, dict[str, int]] = {}
     meta, rules = _actions(plan), Rules.of(plan)
+    # Customers with one candidate and room for it are decided in the store, the rest here.
+    decided, rest = solo.split(store, rules, meta, cands, now)
+    counts: dict[str, dict[str, int]] = {}
+    for row in (
+        decided.group_by("action_id", "decision")
+        .aggregate(n=ibis._.count())
+        .to_pyarrow()
+        .to_pylist()
+    ):
+        counts.setdefault(row["action_id"], {})[row["decision"]] = row["n"]
+    written: dict[str, list[pa.Table]] = {"decisions": [], "outbox": []}
+    store.append("decisions", _logged(decided, now, tick_id), unique=True)
+    accepted = decided.filter(decided.decision == "accepted").mutate(
+        send_at=decided.decided_send_at
+    )
+    if not rendering:
+        store.append("outbox", accepted.mutate(tick_id=ibis.literal(tick_id)), unique=True)
+    else:
+        chunks = _chunks(accepted)
+        for i in range(chunks):
+            rows = accepted.filter(_bucket(accepted, chunks) == i).to_pyarrow().to_pylist()
+            sent = [Decision(row["message_id"], "accepted", row["send_at"]) for row in rows]
+            failed = _deliverable(store, rows, sent, tick_id, f"s{i}", rendering, written)
+            _count_failed(counts, rows, failed)
+    total = int(rest.count().to_pyarrow().as_py())
+    # A customer's candidates are decided together; customers are split into batches so that
+    # many candidates are never all held in memory at once.
+    batches = _chunks(rest, total)
+    bucket = _bucket(rest, batches)
     booked = _booked(store, rules, now)
     if rules.capacity:  # a channel's capacity goes by priority across all customers: one batch
-        limited = cands.filter(cands.channel.isin(list(rules.capacity))).customer_id
-        bucket = ibis.cases((cands.customer_id.isin(limited), 0), else_=bucket)
+        limited = rest.filter(rest.channel.isin(list(rules.capacity))).customer_id
+        bucket = ibis.cases((rest.customer_id.isin(limited), 0), else_=bucket)
     # Batches hold different customers (capacity aside, counted in memory): what one batch
     # writes does not change another's decisions, so their rows are appended once, at the end.
-    written: dict[str, list[pa.Table]] = {"decisions": [], "outbox": []}
     for i in range(batches if total else 0):
-        rows = cands.filter(bucket == i).to_pyarrow().to_pylist()
-        decisions: list[Decision] = []
-        live: list[Candidate] = []
-        for row in rows:
-            if row["ended"]:  # converted or exited while the message waited
-                decisions.append(Decision(row["message_id"], "dropped:journey_ended"))
-            elif row["held"]:
-                decisions.append(Decision(row["message_id"], row["held"]))
-            else:
-                live.append(_candidate(row, meta[row["action_id"]]))
-        decisions += decide(live, _scheduled(store, live), rules, now, booked)
-        failed = _write(store, rows, decisions, now, tick_id, i, rendering, written)
+        rows = rest.filter(bucket == i).to_pyarrow().to_pylist()
+        live = [_candidate(row, meta[row["action_id"]]) for row in rows]
+        decisions = decide(live, _scheduled(store, live), rules, now, booked)
+        written["decisions"].append(_log(store, rows, decisions, now, tick_id))
+        failed = _deliverable(store, rows, decisions, tick_id, str(i), rendering, written)
         by_id = {row["message_id"]: row["action_id"] for row in rows}
         for decision in decisions:
             mine = counts.setdefault(by_id[decision.message_id], {})
             mine[decision.decision] = mine.get(decision.decision, 0) + 1
-        for message_id, error in failed:
-            # a customer without a field the template reads (and no default) is left out of
-            # this message (degraded mode); any other error is the template's
-            reason = (
-                "failed:missing_data" if error.startswith("missing_data:") else "failed:template"
-            )
-            mine = counts[by_id[message_id]]
-            mine[reason] = mine.get(reason, 0) + 1
+        _count_failed(counts, rows, failed)
     for name, parts in written.items():
         if parts:
             store.append(name, pa.concat_tables(parts), unique=True)
     return counts
+
+
+def _chunks(table: ir.Table, total: int | None = None) -> int:
+    """How many batches of about :data:`BATCH` rows ``table`` makes (at least one)."""
+    total = int(table.count().to_pyarrow().as_py()) if total is None else total
+    return max(1, -(-total // BATCH))
+
+
+def _bucket(table: ir.Table, batches: int) -> ir.IntegerValue:
+    """The batch of each row: by customer (``_draw``), so a customer is in one batch only."""
+    return (table._draw * batches).floor().cast("int64")
+
+
+def _count_failed(
+    counts: dict[str, dict[str, int]], rows: list[dict[str, Any]], failed: list[tuple[str, str]]
+) -> None:
+    """Count the accepted messages whose rendering failed, by their reason."""
+    by_id = {row["message_id"]: row["action_id"] for row in rows}
+    for message_id, error in failed:
+        # a customer without a field the template reads (and no default) is left out of
+        # this message (degraded mode); any other error is the template's
+        reason = "failed:missing_data" if error.startswith("missing_data:") else "failed:template"
+        mine = counts[by_id[message_id]]
+        mine[reason] = mine.get(reason, 0) + 1
+
+
+def _logged(decided: ir.Table, now: datetime, tick_id: str) -> ir.Table:
+    """The decisions rows of the candidates decided in the store."""
+    tick = ibis.literal(tick_id)
+    return decided.select(
+        row_id=row_id_expr(decided.message_id, tick),
+        message_id=decided.message_id,
+        customer_id=decided.customer_id,
+        action_id=decided.action_id,
+        channel=decided.channel,
+        decision=decided.decision,
+        send_at=decided.decided_send_at,
+        retry_at=decided.retry_at,
+        decided_at=ibis.literal(now, type=decided.decided_send_at.type()),
+        tick_id=tick,
+        combined_with=ibis.null("string"),
+        variant=decided.variant,
+    )
 
 
 def _recheck(store: Store, plan: Plan, retried: ir.Table) -> ir.Table:
@@ -228,26 +279,12 @@ def _scheduled(store: Store, cands: list[Candidate]) -> list[tuple[str, str, dat
     return [(r["customer_id"], r["channel"], r["send_at"]) for r in found]
 
 
-def _write(
-    store: Store,
-    rows: list[dict[str, Any]],
-    decisions: list[Decision],
-    now: datetime,
-    tick_id: str,
-    batch: int,
-    rendering: bool,
-    written: dict[str, list[pa.Table]],
-) -> list[tuple[str, str]]:
-    """Add the decisions and the accepted messages, rendered, to ``written``; return the
-    messages whose rendering failed, with their error (they stay in the outbox with it, and are
-    not sent).
-
-    Email bodies go to ``<tick>-<batch>.parquet`` in the store's content folder (the outbox row
-    names the file); a tick that fails leaves at most files that no row names.
-    """
+def _log(
+    store: Store, rows: list[dict[str, Any]], decisions: list[Decision], now: datetime, tick_id: str
+) -> pa.Table:
+    """The decisions rows of a batch decided in Python."""
     by_id = {row["message_id"]: row for row in rows}
-    log, out = [], []
-    riders: dict[str, list[dict[str, Any]]] = {}
+    log = []
     for d in decisions:
         row = by_id[d.message_id]
         log.append(
@@ -266,6 +303,29 @@ def _write(
                 "variant": row.get("variant"),
             }
         )
+    return _table(log, store, "decisions")
+
+
+def _deliverable(
+    store: Store,
+    rows: list[dict[str, Any]],
+    decisions: list[Decision],
+    tick_id: str,
+    batch: str,
+    rendering: bool,
+    written: dict[str, list[pa.Table]],
+) -> list[tuple[str, str]]:
+    """Add the accepted messages, rendered, to ``written``; return the messages whose rendering
+    failed, with their error (they stay in the outbox with it, and are not sent).
+
+    Email bodies go to ``<tick>-<batch>.parquet`` in the store's content folder (the outbox row
+    names the file); a tick that fails leaves at most files that no row names.
+    """
+    by_id = {row["message_id"]: row for row in rows}
+    out = []
+    riders: dict[str, list[dict[str, Any]]] = {}
+    for d in decisions:
+        row = by_id[d.message_id]
         if d.decision == "combined" and d.combined_with is not None:
             riders.setdefault(d.combined_with, []).append(
                 {**row, "send_at": d.send_at, "_host": d.combined_with}
@@ -284,7 +344,6 @@ def _write(
                     "variant": row.get("variant"),
                 }
             )
-    written["decisions"].append(_table(log, store, "decisions"))
     if not out:
         return []
     bodies: list[dict[str, Any]] = []

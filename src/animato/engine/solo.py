@@ -1,0 +1,162 @@
+"""Arbitration in the store, for the customers whose one candidate has room.
+
+A customer with a single candidate in a tick needs no ranking: its decision depends only on its
+send time (quiet hours), the blackouts and the messages already scheduled around it. The send
+times and blackouts are worked out by :func:`animato.engine.arbitration.placed` once per distinct
+(earliest time, time zone, action): a campaign's hundreds of thousands of messages share a
+handful. A candidate then has room when fewer messages are scheduled within the longest cap
+window either side of it than the smallest cap allows, and none within the minimum gap: no
+window can then be full. Those are decided here in a few queries, whatever their number.
+
+Everyone else (several candidates, a channel with a capacity, a cap or a gap that may refuse)
+is left to :func:`animato.engine.arbitration.decide`, customer by customer, and gets the same
+decisions it would have given here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from animato.engine.arbitration import Candidate, Rules, placed
+from animato.store.store import Store
+
+NO_ZONE = ""  # the plan's time zone, in the join key (a null never equals anything)
+
+
+def split(
+    store: Store, rules: Rules, meta: dict[str, dict[str, Any]], cands: ir.Table, now: datetime
+) -> tuple[ir.Table, ir.Table]:
+    """``cands`` parted into those decided here (with ``decision``, ``decided_send_at`` and
+    ``retry_at``) and those left for :func:`~animato.engine.arbitration.decide`.
+
+    ``cands`` holds the tick's candidates with ``ended``, ``held`` and ``timezone``; ``meta``
+    what arbitration knows of each action.
+    """
+    live = cands.filter(~cands.ended & cands.held.isnull())
+    alone = live.group_by("customer_id").aggregate(n=live.count()).filter(ibis._.n == 1)
+    solo = live.semi_join(alone, "customer_id")
+    if rules.capacity:  # a channel's capacity goes by priority across customers
+        solo = solo.filter(~solo.channel.isin(sorted(rules.capacity)))
+    start = ibis.greatest(solo.send_at, ibis.literal(now, type=solo.send_at.type()))
+    solo = solo.mutate(_start=start, _zone=solo.timezone.fill_null(NO_ZONE))
+    solo = store.materialize("tick_solo", solo)
+    timing = _timing(store, rules, meta, solo, now)
+    solo = solo.join(timing, ["_start", "_zone", "action_id"])
+    solo = store.materialize("tick_solo_timed", solo)
+    crowded = _crowded(store, rules, solo.filter(solo._verdict == "accepted"))
+    if crowded is not None:
+        solo = solo.filter((solo._verdict != "accepted") | ~solo.message_id.isin(crowded))
+    done = ibis.cases(
+        (cands.ended, "dropped:journey_ended"),
+        (cands.held.notnull(), cands.held),
+        else_=ibis.null("string"),
+    )
+    gone = cands.filter(done.notnull()).mutate(
+        decision=done,
+        decided_send_at=ibis.null(cands.send_at.type()),
+        retry_at=ibis.null(cands.send_at.type()),
+    )
+    fixed = solo.mutate(
+        decision=solo._verdict, decided_send_at=solo._send_at, retry_at=solo._retry_at
+    )
+    base = [c for c in cands.columns if c != "decision"]  # (the message's: "candidate")
+    columns = [*base, "decision", "decided_send_at", "retry_at"]
+    decided = ibis.union(gone.select(*columns), fixed.select(*columns))
+    decided = store.materialize("tick_decided", decided)
+    rest = cands.filter(~cands.ended & cands.held.isnull()).anti_join(
+        decided.select("message_id"), "message_id"
+    )
+    return decided, rest
+
+
+def _timing(
+    store: Store, rules: Rules, meta: dict[str, dict[str, Any]], solo: ir.Table, now: datetime
+) -> ir.Table:
+    """Per distinct (earliest time, zone, action): the send time and the blackout's verdict."""
+    keys = solo.select("_start", "_zone", "action_id").distinct().to_pyarrow().to_pylist()
+    out: dict[str, list[Any]] = {
+        k: [] for k in ("_start", "_zone", "action_id", "_verdict", "_send_at", "_retry_at")
+    }
+    for key in keys:
+        about = meta[key["action_id"]]
+        candidate = Candidate(
+            message_id="",
+            customer_id="",
+            action_id=key["action_id"],
+            program_id=about["program_id"],
+            kind=about["kind"],
+            channel="",
+            priority=0,
+            order=0,
+            due_at=key["_start"],
+            send_at=key["_start"],
+            on_conflict=about["on_conflict"],
+            zone=key["_zone"] or None,
+        )
+        send_at, held = placed(candidate, rules, now)
+        for name, value in key.items():
+            out[name].append(value)
+        out["_verdict"].append("accepted" if held is None else held.decision)
+        out["_send_at"].append(send_at if held is None else None)
+        out["_retry_at"].append(None if held is None else held.retry_at)
+    stamp = pa.timestamp("us")
+    table = pa.table(
+        {
+            "_start": pa.array(out["_start"], stamp),
+            "_zone": pa.array(out["_zone"], pa.string()),
+            "action_id": pa.array(out["action_id"], pa.string()),
+            "_verdict": pa.array(out["_verdict"], pa.string()),
+            "_send_at": pa.array(out["_send_at"], stamp),
+            "_retry_at": pa.array(out["_retry_at"], stamp),
+        }
+    )
+    return store.materialize("tick_timing", ibis.memtable(table))
+
+
+def _crowded(store: Store, rules: Rules, accepted: ir.Table) -> ir.Table | None:
+    """The message ids of ``accepted`` that a cap or the minimum gap might refuse (decided in
+    Python then), or None when the plan has neither.
+    """
+    if not rules.caps and not rules.min_gap:
+        return None
+    if any(cap.limit <= 0 for cap in rules.caps):  # such a cap refuses everything on its channel
+        return accepted.message_id
+    reach = max([cap.window for cap in rules.caps] + rules.gaps)
+    least = min([cap.limit for cap in rules.caps], default=None)
+    outbox = store.table("outbox")
+    first = accepted._send_at.min().to_pyarrow().as_py()
+    if first is None:
+        return None
+    near = outbox.filter(outbox.send_at > first - reach).select(
+        "customer_id", scheduled=outbox.send_at
+    )
+    near = near.semi_join(accepted.select("customer_id"), "customer_id")
+    pairs = accepted.select("message_id", "customer_id", "_send_at").join(
+        near,
+        [
+            "customer_id",
+            near.scheduled > accepted._send_at - _seconds(reach),
+            near.scheduled < accepted._send_at + _seconds(reach),
+        ],
+    )
+    gap = rules.min_gap
+    sums: dict[str, ir.Value] = {"n": pairs.count()}
+    if gap:
+        close = (pairs.scheduled > pairs._send_at - _seconds(gap)) & (
+            pairs.scheduled < pairs._send_at + _seconds(gap)
+        )
+        sums["close"] = close.any()
+    per = pairs.group_by("message_id").aggregate(**sums)
+    full = ibis.literal(False) if least is None else per.n >= least
+    if gap:
+        full = full | per.close
+    return store.materialize("tick_crowded", per.filter(full).select("message_id")).message_id
+
+
+def _seconds(delta: timedelta) -> ir.IntervalScalar:
+    return ibis.interval(seconds=int(delta.total_seconds()))
