@@ -63,9 +63,8 @@ def reads(text: str | None) -> bool:
 
 
 def flags(store: Store, running: ir.Table, now: datetime, assume: Assumption | None) -> ir.Table:
-    """Per message sent to a running journey: ``enrolment_id``, ``step_id`` and whether it was
-    opened, clicked, converted by ``now``. Computed once per tick (journeys do not change the
-    outbox; arbitration does, after them).
+    """Per message sent to one of the ``running`` journeys (those whose due step reads it):
+    ``enrolment_id``, ``step_id`` and whether it was opened, clicked, converted by ``now``.
     """
     outbox = store.table("outbox")
     sent = outbox.filter((outbox.send_at <= now) & outbox.error.isnull())

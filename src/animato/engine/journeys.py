@@ -10,7 +10,7 @@ decision is ``candidate``, ``withheld:control``, ``dropped:no_consent`` or ``dro
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,7 +50,6 @@ class Tick:
     fresh: ir.Table
     pending: ir.Table
     assume: engagement.Assumption | None = None
-    engagement: ir.Table | None = None  # engagement.flags, when a step reads it
 
 
 ADDRESS = {"email": "email", "sms": "phone", "call": "phone", "push": "customer_id"}
@@ -179,8 +178,6 @@ def advance(
     active = tick.running.anti_join(ended, "enrolment_id").select("scenario_id", *ACTIVE)
     by_id = {scenario.id: scenario for scenario in scenarios}
     counts: dict[str, dict[str, int]] = {}
-    if any(engagement.reads(step.if_) for scenario in scenarios for step in scenario.steps):
-        tick = replace(tick, engagement=engagement.flags(store, active, interval.end, tick.assume))
     done, pending = tick.progress, scenarios
     while pending:
         due = _due(store, pending, active, done, interval)
@@ -190,7 +187,8 @@ def advance(
         )
         if not pairs:
             break
-        rows = _decisions(store, by_id, pairs, due, tick, current, compiler).to_pyarrow()
+        rows = _decisions(store, by_id, pairs, due, tick, current, compiler, interval.end)
+        rows = rows.to_pyarrow()
         rows = rows.to_pylist()
         _write(store, by_id, rows, interval, tick_id, counts)
         again = {
@@ -242,6 +240,7 @@ def _decisions(
     tick: Tick,
     current: State,
     compiler: Compiler,
+    now: datetime,
 ) -> ir.Table:
     """The decision and channel of each journey's due step: one expression for every
     (scenario, step) pair of the round, its rules picked by a case on the pair.
@@ -270,7 +269,13 @@ def _decisions(
     # engagement with earlier steps, for the pairs whose `if` reads it
     reading = [(sid, i) for (sid, i), step in steps.items() if engagement.reads(step.if_)]
     earlier = sorted({str(s.id) for sid, i in reading for s in by_id[sid].steps[:i]})
-    context = engagement.attach(context, tick.engagement, earlier)
+    flags = None
+    if earlier:  # read for the journeys whose due step needs it only
+        readers = due.filter(
+            ibis.or_(*((due.scenario_id == sid) & (due.step == i) for sid, i in reading))
+        )
+        flags = engagement.flags(store, readers, now, tick.assume)
+    context = engagement.attach(context, flags, earlier)
 
     def pair(sid: str, i: int) -> ir.BooleanValue:
         return (context.scenario_id == sid) & (context.step == i)
