@@ -75,7 +75,7 @@ def _candidates(drawn: list[tuple[str, tuple[str, str], str, int]]) -> list[dict
         rows.append(
             {
                 "message_id": f"m{i}",
-                "enrolment_id": f"e{i}",
+                "enrolment_id": None if action == "promo" else f"e{i}",
                 "customer_id": who,
                 "action_id": action,
                 "step_id": step,
@@ -131,6 +131,15 @@ def test_the_store_decides_as_the_python_arbitration(
         if rows:
             schema = store.table(name).schema().to_pyarrow()
             store.append(name, pa.Table.from_pylist(rows, schema=schema))
+    # journeys that converted while their message waited (and one not among the candidates)
+    ended = ["e-gone"] + [r["enrolment_id"] for r in cands[::4] if r["enrolment_id"]]
+    log = [
+        {"row_id": e, "enrolment_id": e, "customer_id": "a", "scenario_id": "panier",
+         "kind": "converted", "time": START, "reason": "", "tick_id": "old"}
+        for e in ended
+    ]  # fmt: skip
+    store.clear("journey_log")
+    store.append("journey_log", pa.Table.from_pylist(log))
     interval = Interval(START, NOW, store.plan.timezone)
     counts = outbox.arbitrate(store, store.plan, outbox.waiting(store), interval, "T")
 
@@ -143,14 +152,17 @@ def test_the_store_decides_as_the_python_arbitration(
                 meta[row["action_id"]],
             )
             for row in cands
+            if row["enrolment_id"] not in ended
         ],
         [(r["customer_id"], r["channel"], r["send_at"]) for r in scheduled],
         Rules.of(store.plan),
         NOW,
     )
     found = store.table("decisions").to_pyarrow().to_pylist()
+    gone = {r["message_id"]: ("dropped:journey_ended", None, None) for r in cands[::4]}
     assert {r["message_id"]: (r["decision"], r["send_at"], r["retry_at"]) for r in found} == {
-        d.message_id: (d.decision, d.send_at, d.retry_at) for d in expected
+        **{d.message_id: (d.decision, d.send_at, d.retry_at) for d in expected},
+        **{k: v for k, v in gone.items() if k not in {d.message_id for d in expected}},
     }
     assert sum(n for by in counts.values() for n in by.values()) == len(cands)
     accepted = {d.message_id: d.send_at for d in expected if d.decision == "accepted"}

@@ -76,7 +76,7 @@ def arbitrate(
     log = store.table("journey_log")
     ended = log.filter(log.kind.isin(ENDED) & (log.time <= now)).select("enrolment_id")
     cands = cands.mutate(
-        ended=cands.enrolment_id.isin(ended.enrolment_id),
+        ended=cands.enrolment_id.isin(ended.enrolment_id).fill_null(False),  # campaigns: null
         _draw=unit_hash_expr(cands.customer_id),  # splits customers into batches, any backend
     )
     cands = store.materialize("tick_arbitrated", cands)
@@ -106,6 +106,9 @@ def arbitrate(
             failed = _deliverable(store, rows, sent, tick_id, f"s{i}", rendering, written)
             _count_failed(counts, rows, failed)
     total = int(rest.count().to_pyarrow().as_py())
+    settled = sum(n for by in counts.values() for k, n in by.items() if not k.startswith("failed:"))
+    if settled + total != int(cands.count().to_pyarrow().as_py()):  # never a candidate lost
+        raise RuntimeError(f"arbitration of tick {tick_id}: candidates neither decided nor left")
     # A customer's candidates are decided together; customers are split into batches so that
     # many candidates are never all held in memory at once.
     batches = _chunks(rest, total)
