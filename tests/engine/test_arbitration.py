@@ -95,6 +95,16 @@ def test_each_cap_gives_its_own_reason() -> None:
         assert decided(decide([cand("m")], sent, rules(caps=[cap]), NOW)) == {"m": reason}
 
 
+def test_a_cap_on_another_channel_never_refuses_a_message() -> None:
+    """An email leaves the SMS count as it is: a full SMS window holds it back no more."""
+    sent = [("a", "sms", NOW - timedelta(hours=2))]
+    sms_day = rules(caps=[Cap("sms", "day", 1)])
+    assert decided(decide([cand("m")], sent, sms_day, NOW)) == {"m": "accepted"}
+    assert decided(decide([cand("m", channel="sms")], sent, sms_day, NOW)) == {
+        "m": "postponed:cap_sms_day"
+    }
+
+
 def test_a_window_is_24_hours_ending_at_the_send_time_inclusive() -> None:
     cap = rules(caps=[Cap("all", "day", 1)])
     assert decided(decide([cand("m")], [("a", "sms", NOW - timedelta(days=1))], cap, NOW)) == {

@@ -280,6 +280,8 @@ def _refusal(
             return "min_gap"
     everything: list[datetime] | None = None
     for cap in rules.caps:
+        if cap.channel not in ("all", channel):  # another channel's count does not change
+            continue
         if len(taken) < cap.limit:  # fewer messages than the cap allows, in any window
             continue
         if cap.channel == "all":

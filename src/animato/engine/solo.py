@@ -4,9 +4,10 @@ A customer with a single candidate in a tick needs no ranking: its decision depe
 send time (quiet hours), the blackouts and the messages already scheduled around it. The send
 times and blackouts are worked out by :func:`animato.engine.arbitration.placed` once per distinct
 (earliest time, time zone, action): a campaign's hundreds of thousands of messages share a
-handful. A candidate then has room when fewer messages are scheduled within the longest cap
-window either side of it than the smallest cap allows, and none within the minimum gap: no
-window can then be full. Those are decided here in a few queries, whatever their number.
+handful. A candidate then has room when, for every cap on its channel (or all channels),
+fewer messages are scheduled within the cap's window either side of it than the cap allows,
+and none within the minimum gap: no window can then be full. Those are decided here in a few
+queries, whatever their number.
 
 Everyone else (several candidates, a channel with a capacity, a cap or a gap that may refuse)
 is left to :func:`animato.engine.arbitration.decide`, customer by customer, and gets the same
@@ -127,16 +128,15 @@ def _crowded(store: Store, rules: Rules, accepted: ir.Table) -> ir.Table | None:
     if any(cap.limit <= 0 for cap in rules.caps):  # such a cap refuses everything on its channel
         return accepted.message_id
     reach = max([cap.window for cap in rules.caps] + rules.gaps)
-    least = min([cap.limit for cap in rules.caps], default=None)
     outbox = store.table("outbox")
     first = accepted._send_at.min().to_pyarrow().as_py()
     if first is None:
         return None
     near = outbox.filter(outbox.send_at > first - reach).select(
-        "customer_id", scheduled=outbox.send_at
+        "customer_id", scheduled=outbox.send_at, on=outbox.channel
     )
     near = near.semi_join(accepted.select("customer_id"), "customer_id")
-    pairs = accepted.select("message_id", "customer_id", "_send_at").join(
+    pairs = accepted.select("message_id", "customer_id", "channel", "_send_at").join(
         near,
         [
             "customer_id",
@@ -144,17 +144,29 @@ def _crowded(store: Store, rules: Rules, accepted: ir.Table) -> ir.Table | None:
             near.scheduled < accepted._send_at + _seconds(reach),
         ],
     )
-    gap = rules.min_gap
-    sums: dict[str, ir.Value] = {"n": pairs.count()}
-    if gap:
-        close = (pairs.scheduled > pairs._send_at - _seconds(gap)) & (
-            pairs.scheduled < pairs._send_at + _seconds(gap)
+
+    def within(delta: timedelta) -> ir.BooleanValue:
+        return (pairs.scheduled > pairs._send_at - _seconds(delta)) & (
+            pairs.scheduled < pairs._send_at + _seconds(delta)
         )
-        sums["close"] = close.any()
-    per = pairs.group_by("message_id").aggregate(**sums)
-    full = ibis.literal(False) if least is None else per.n >= least
-    if gap:
-        full = full | per.close
+
+    # A window of a cap holding the send time lies within the cap's window either side of it:
+    # fewer messages there than the cap allows, and no window can be full.
+    sums: dict[str, ir.Value] = {}
+    for i, cap in enumerate(rules.caps):
+        counted = within(cap.window)
+        if cap.channel != "all":
+            counted = counted & (pairs.on == cap.channel)
+        sums[f"cap{i}"] = pairs.count(where=counted)
+    if rules.min_gap:
+        sums["close"] = pairs.count(where=within(rules.min_gap))
+    per = pairs.group_by("message_id", "channel").aggregate(**sums)
+    full: ir.BooleanValue = ibis.literal(False)
+    for i, cap in enumerate(rules.caps):
+        over = per[f"cap{i}"] >= cap.limit
+        full = full | (over if cap.channel == "all" else over & (per.channel == cap.channel))
+    if rules.min_gap:
+        full = full | (per.close > 0)
     return store.materialize("tick_crowded", per.filter(full).select("message_id")).message_id
 
 
