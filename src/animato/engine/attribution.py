@@ -8,6 +8,8 @@ them for conversion rates and revenue; a step's ``if`` reads them as ``converted
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import ibis
 
 from animato.engine.clock import Interval
@@ -37,10 +39,16 @@ def attribute(
     types = sorted({a.goal.event for a in actions if a.goal is not None})
     fresh = fresh.filter(fresh.type.isin(types) & (fresh.time <= interval.end))
     fresh = fresh.mutate(**{f"event__{p}": fresh[p] for p in event_properties(plan)})
+    earliest = fresh.time.min().to_pyarrow().as_py()
+    if earliest is None:
+        return 0
+    # only messages sent within the longest window before the earliest new goal event can be
+    # credited: the outbox's older rows are skipped by their send time
+    longest = max(a.attribution_window.approx_days() for a in actions)
     outbox = store.table("outbox")
-    sent = outbox.filter(outbox.error.isnull()).select(
-        "message_id", "customer_id", "action_id", "step_id", "send_at"
-    )
+    recent = outbox.send_at > earliest - timedelta(days=longest + 1)
+    sent = outbox.filter(recent & (outbox.send_at <= interval.end) & outbox.error.isnull())
+    sent = sent.select("message_id", "customer_id", "action_id", "step_id", "send_at")
     found = fresh.join(sent, "customer_id")
     matches = []
     for action in actions:
