@@ -62,13 +62,22 @@ def reads(text: str | None) -> bool:
     return False
 
 
-def flags(store: Store, running: ir.Table, now: datetime, assume: Assumption | None) -> ir.Table:
+def flags(
+    store: Store,
+    running: ir.Table,
+    now: datetime,
+    assume: Assumption | None,
+    messages: ir.Table,
+    outbox: ir.Table,
+) -> ir.Table:
     """Per message sent to one of the ``running`` journeys (those whose due step reads it):
     ``enrolment_id``, ``step_id`` and whether it was opened, clicked, converted by ``now``.
+
+    ``messages`` and ``outbox`` are the store's tables, or the part of them that can hold the
+    journeys' messages.
     """
-    outbox = store.table("outbox")
     sent = outbox.filter((outbox.send_at <= now) & outbox.error.isnull())
-    messages = store.table("messages").semi_join(running.select("enrolment_id"), "enrolment_id")
+    messages = messages.semi_join(running.select("enrolment_id"), "enrolment_id")
     mine = messages.select("message_id", "enrolment_id", "step_id").join(
         sent.select("message_id", "channel"), "message_id"
     )

@@ -50,6 +50,7 @@ class Tick:
     fresh: ir.Table
     pending: ir.Table
     assume: engagement.Assumption | None = None
+    since: datetime | None = None  # the earliest entry of a running journey
 
 
 ADDRESS = {"email": "email", "sms": "phone", "call": "phone", "push": "customer_id"}
@@ -142,14 +143,16 @@ def _send_time(interval: Interval, due: datetime, step: Step, zone: str | None) 
 ACTIVE = ("enrolment_id", "customer_id", "entered_at", "control", "anniversary", "event_id")
 
 
-def progress(store: Store, active: ir.Table, pending: ir.Table) -> ir.Table:
+def progress(store: Store, active: ir.Table, pending: ir.Table, since: datetime | None) -> ir.Table:
     """Per running enrolment: how many steps are decided (``step``), the last send time (the
     accepted one where arbitration moved it), and whether a step is ``held`` by arbitration
     (postponed, not yet decided for good): the next step waits for it.
+
+    ``since`` is the earliest entry of the ``active`` enrolments, before which none of their
+    messages is due.
     """
-    messages = store.table("messages")
+    messages, outbox = _since(store, since)
     mine = messages.semi_join(active.select("enrolment_id"), "enrolment_id")
-    outbox = store.table("outbox")
     mine = mine.left_join(outbox.select("message_id", sent_at=outbox.send_at), "message_id")
     mine = mine.mutate(
         at=mine.sent_at.fill_null(mine.send_at), held=mine.message_id.isin(pending.message_id)
@@ -197,8 +200,16 @@ def advance(
             if index + 1 < len(by_id[sid].steps) and not by_id[sid].steps[index + 1].wait.delta()
         }
         pending = [scenario for scenario in scenarios if scenario.id in again]
-        done = progress(store, active, tick.pending)
+        done = progress(store, active, tick.pending, tick.since)
     return counts
+
+
+def _since(store: Store, since: datetime | None) -> tuple[ir.Table, ir.Table]:
+    """The messages and outbox rows due or sent from ``since`` on (all of them without it)."""
+    messages, outbox = store.table("messages"), store.table("outbox")
+    if since is None:
+        return messages, outbox
+    return messages.filter(messages.due_at >= since), outbox.filter(outbox.send_at >= since)
 
 
 def _due(
@@ -274,7 +285,7 @@ def _decisions(
         readers = due.filter(
             ibis.or_(*((due.scenario_id == sid) & (due.step == i) for sid, i in reading))
         )
-        flags = engagement.flags(store, readers, now, tick.assume)
+        flags = engagement.flags(store, readers, now, tick.assume, *_since(store, tick.since))
     context = engagement.attach(context, flags, earlier)
 
     def pair(sid: str, i: int) -> ir.BooleanValue:

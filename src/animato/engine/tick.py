@@ -134,7 +134,10 @@ class Engine:
             enrolled = store.table("enrolments").filter(ibis._.tick_id == tick_id)
             running = store.materialize("tick_running", ibis.union(busy, enrolled))
             pending = store.materialize("tick_pending", outbox.waiting(store))
-            progress = journeys.progress(store, running, pending)
+            # No message of a running journey is due before the journey's entry: the older
+            # messages and outbox rows are skipped (by their time, as the logs are in time order).
+            since = running.entered_at.min().to_pyarrow().as_py()
+            progress = journeys.progress(store, running, pending, since)
             shared = journeys.Tick(
                 customers,
                 contacts,
@@ -143,6 +146,7 @@ class Engine:
                 _fresh_events(store, current, interval, tick_id),
                 pending,
                 self.assume,
+                since,
             )
             result.decisions = self._journeys(shared, current, interval, compiler, tick_id)
             attribution.attribute(store, current, interval, compiler, tick_id)
