@@ -24,7 +24,7 @@ from animato.engine.clock import Interval
 from animato.engine.ids import row_id, row_id_expr, unit_hash_expr
 from animato.plan.model import Plan
 from animato.privacy import consent
-from animato.render import Rendered, render
+from animato.render import Rendered, Sources, render
 from animato.store.store import Store
 
 ENDED = ("converted", "exited")
@@ -92,6 +92,8 @@ def arbitrate(
     ):
         counts.setdefault(row["action_id"], {})[row["decision"]] = row["n"]
     written: dict[str, list[pa.Table]] = {"decisions": [], "outbox": []}
+    # the events the templates read, for every candidate's customer: one pass, not one a batch
+    sources = Sources.prepared(store, cands) if rendering else None
     store.append("decisions", _logged(decided, now, tick_id), unique=True)
     accepted = decided.filter(decided.decision == "accepted").mutate(
         send_at=decided.decided_send_at
@@ -103,7 +105,7 @@ def arbitrate(
         for i in range(chunks):
             rows = accepted.filter(_bucket(accepted, chunks) == i).to_pyarrow().to_pylist()
             sent = [Decision(row["message_id"], "accepted", row["send_at"]) for row in rows]
-            failed = _deliverable(store, rows, sent, tick_id, f"s{i}", rendering, written)
+            failed = _deliverable(store, rows, sent, tick_id, f"s{i}", sources, written)
             _count_failed(counts, rows, failed)
     total = int(rest.count().to_pyarrow().as_py())
     settled = sum(n for by in counts.values() for k, n in by.items() if not k.startswith("failed:"))
@@ -124,7 +126,7 @@ def arbitrate(
         live = [_candidate(row, meta[row["action_id"]]) for row in rows]
         decisions = decide(live, _scheduled(store, live), rules, now, booked)
         written["decisions"].append(_log(store, rows, decisions, now, tick_id))
-        failed = _deliverable(store, rows, decisions, tick_id, str(i), rendering, written)
+        failed = _deliverable(store, rows, decisions, tick_id, str(i), sources, written)
         by_id = {row["message_id"]: row["action_id"] for row in rows}
         for decision in decisions:
             mine = counts.setdefault(by_id[decision.message_id], {})
@@ -315,11 +317,12 @@ def _deliverable(
     decisions: list[Decision],
     tick_id: str,
     batch: str,
-    rendering: bool,
+    sources: Sources | None,
     written: dict[str, list[pa.Table]],
 ) -> list[tuple[str, str]]:
-    """Add the accepted messages, rendered, to ``written``; return the messages whose rendering
-    failed, with their error (they stay in the outbox with it, and are not sent).
+    """Add the accepted messages, rendered (unless ``sources`` is None: a simulation), to
+    ``written``; return the messages whose rendering failed, with their error (they stay in the
+    outbox with it, and are not sent).
 
     Email bodies go to ``<tick>-<batch>.parquet`` in the store's content folder (the outbox row
     names the file); a tick that fails leaves at most files that no row names.
@@ -351,7 +354,7 @@ def _deliverable(
         return []
     bodies: list[dict[str, Any]] = []
     name = f"{tick_id}-{batch}.parquet"
-    contents = render(store, out, riders) if rendering else [Rendered() for _ in out]
+    contents = [Rendered() for _ in out] if sources is None else render(store, out, riders, sources)
     for message, rendered in zip(out, contents, strict=True):
         message.update(vars(rendered))
         if message["html"] is not None:

@@ -5,24 +5,26 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from animato.render.context import contexts, template_of, variant_of
+from animato.render.context import Sources, contexts, template_of, variant_of
 from animato.render.renderer import Rendered, Renderer
 from animato.store.store import Store
 from animato.tracking.links import Tracker
 
-__all__ = ["Rendered", "Renderer", "render"]
+__all__ = ["Rendered", "Renderer", "Sources", "render"]
 
 
 def render(
     store: Store,
     messages: list[dict[str, Any]],
     riders: dict[str, list[dict[str, Any]]] | None = None,
+    sources: Sources | None = None,
 ) -> list[Rendered]:
     """Render accepted messages (outbox rows with their ``enrolment_id``), in order.
 
     ``riders`` are the scenario steps combined with some of them (by the host's message id):
     each is rendered for the same customer and given to the host's template as ``combined``
-    (a list of its ``scenario``, ``step``, ``subject`` and ``text``).
+    (a list of its ``scenario``, ``step``, ``subject`` and ``text``). ``sources``: where
+    the contexts read events (the whole store by default).
     """
     plan = store.plan
     renderer = Renderer(plan)
@@ -38,7 +40,7 @@ def render(
 
     extra: dict[str, list[dict[str, Any]]] = {}
     rows = [rider for hosted in (riders or {}).values() for rider in hosted]
-    for rider, data in zip(rows, contexts(store, rows), strict=True):
+    for rider, data in zip(rows, contexts(store, rows, sources), strict=True):
         part = one(rider, data)
         if part.error is None:
             about: dict[str, Any] = {k: data[k] for k in ("scenario", "step") if k in data}
@@ -47,7 +49,7 @@ def render(
             )
     out = []
     tracker = Tracker.for_store(store.location)
-    for message, data in zip(messages, contexts(store, messages), strict=True):
+    for message, data in zip(messages, contexts(store, messages, sources), strict=True):
         if message["message_id"] in extra:
             data["combined"] = extra[message["message_id"]]
         done = one(message, data)

@@ -10,16 +10,57 @@ nothing, so that a template using one without a ``default`` fails for that messa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 
 from animato.plan.model import Campaign, Offer, Scenario, Variant
 from animato.store.schema import event_properties
 from animato.store.store import Store
 from animato.tracking.links import Tracker
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where the contexts read events: for the computed fields (``history``) and the journeys'
+    trigger events (``triggers``). The store's whole table, or what one tick kept of it for
+    the messages it renders, read once instead of once per batch.
+    """
+
+    history: ir.Table
+    triggers: ir.Table
+
+    @classmethod
+    def of(cls, store: Store) -> Sources:
+        """The store's events."""
+        events = store.table("events")
+        return cls(events, events)
+
+    @classmethod
+    def prepared(cls, store: Store, messages: ir.Table) -> Sources:
+        """The events the contexts of ``messages`` (``customer_id``, ``enrolment_id``) can read,
+        kept in temporary tables.
+        """
+        events = store.table("events")
+        props = event_properties(store.plan)
+        wanted = [p for p in ("category", "product", "points") if p in props]
+        kinds = events.type == "purchase"
+        if "points" in props:
+            kinds = kinds | events.points.notnull()
+        history = events.filter(kinds).select("customer_id", "type", "time", *wanted)
+        history = history.semi_join(messages.select("customer_id"), "customer_id")
+        enrolments = store.table("enrolments").semi_join(
+            messages.select("enrolment_id"), "enrolment_id"
+        )
+        triggers = events.semi_join(enrolments.select("event_id"), "event_id")
+        return cls(
+            store.materialize("tick_render_history", history),
+            store.materialize("tick_render_triggers", triggers),
+        )
 
 
 def template_of(
@@ -48,14 +89,18 @@ def variant_of(action: Scenario | Campaign, step_id: str, variant: str | None) -
     return next(s for s in action.steps if s.id == step_id).variant(variant)
 
 
-def contexts(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def contexts(
+    store: Store, rows: list[dict[str, Any]], sources: Sources | None = None
+) -> list[dict[str, Any]]:
     """The template data of each message row (``message_id``, ``customer_id``, ``action_id``,
     ``step_id``, ``channel``, ``send_at``, ``enrolment_id``), in the same order.
     """
     plan = store.plan
+    sources = sources or Sources.of(store)
     who = sorted({r["customer_id"] for r in rows})
-    customers = _customers(store, who)
-    journeys = _journeys(store, [r["enrolment_id"] for r in rows if r.get("enrolment_id")])
+    customers = _customers(store, who, sources.history)
+    enrolled = [r["enrolment_id"] for r in rows if r.get("enrolment_id")]
+    journeys = _journeys(store, enrolled, sources.triggers)
     actions = {a.id: (p, a) for p in plan.programs for a in p.actions}
     offers = {o.id: o for o in plan.offers}
     tracker = Tracker.for_store(store.location)
@@ -108,23 +153,23 @@ def _offer(offer: Offer, send_at: datetime) -> dict[str, Any]:
     return data
 
 
-def _customers(store: Store, who: list[str]) -> dict[str, dict[str, Any]]:
+def _customers(store: Store, who: list[str], history: ir.Table) -> dict[str, dict[str, Any]]:
     """Each customer's fields and computed fields, as plain data."""
     ids = ibis.memtable(pa.table({"customer_id": pa.array(who, pa.string())}))
     table = store.table("customers")
     found = table.semi_join(ids, "customer_id").drop("_version", "_loaded_at")
     people = {r["customer_id"]: _plain(r) for r in found.to_pyarrow().to_pylist()}
-    for customer_id, computed in _computed(store, ids).items():
+    for customer_id, computed in _computed(store, ids, history).items():
         people.setdefault(customer_id, {"customer_id": customer_id}).update(computed)
     return people
 
 
-def _computed(store: Store, ids: ibis.Table) -> dict[str, dict[str, Any]]:
+def _computed(store: Store, ids: ibis.Table, history: ir.Table) -> dict[str, dict[str, Any]]:
     """Favourite category and products (most frequent in purchases), loyalty points (sum of the
     ``points`` of the events that carry them), for the customers of ``ids``.
     """
     props = event_properties(store.plan)
-    events = store.table("events").semi_join(ids, "customer_id")
+    events = history.semi_join(ids, "customer_id")
     out: dict[str, dict[str, Any]] = {}
     purchases = events.filter(events.type == "purchase")
     for prop, name, top in (
@@ -155,14 +200,16 @@ def _computed(store: Store, ids: ibis.Table) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _journeys(store: Store, enrolment_ids: list[str]) -> dict[str, dict[str, Any]]:
+def _journeys(
+    store: Store, enrolment_ids: list[str], triggers: ir.Table
+) -> dict[str, dict[str, Any]]:
     """Per enrolment: its trigger event's properties and its anniversary number."""
     if not enrolment_ids:
         return {}
     ids = ibis.memtable(pa.table({"enrolment_id": pa.array(sorted(set(enrolment_ids)))}))
     enrolments = store.table("enrolments").semi_join(ids, "enrolment_id")
     props = list(event_properties(store.plan))
-    events = store.table("events").select("event_id", "type", "time", *props)
+    events = triggers.select("event_id", "type", "time", *props)
     joined = enrolments.select("enrolment_id", "anniversary", "event_id").left_join(
         events, "event_id"
     )
