@@ -219,6 +219,10 @@ def main() -> None:
         for name, found in (("one customer at a time", contact), ("pandas", frames)):
             same = "same entries" if found == made else f"DIFFERENT: {len(found ^ made):,} differ"
             print(f"  {name}: {same}")
+            for entry in sorted(found - made)[:5]:
+                print(f"    only {name}: {entry}")
+            for entry in sorted(made - found)[:5]:
+                print(f"    only animato: {entry}")
         print(f"  animato, a whole tick: {animato_s:.2f} s")
         for name, took in (("one customer at a time", one_by_one), ("pandas", pandas_s)):
             print(f"  {name}: {took:.2f} s (animato {took / animato_s:,.1f}x as fast)")

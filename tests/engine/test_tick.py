@@ -222,6 +222,19 @@ def test_nobody_is_contacted_before_being_created(store: Store) -> None:
     assert "new" in fired
 
 
+def test_an_event_of_a_customer_the_store_does_not_know_enrols_no_one(store: Store) -> None:
+    """A row quarantined at ingest (or not loaded yet) leaves its events without a customer."""
+    customers(
+        store,
+        {"customer_id": "a", "created_at": None},
+        {"customer_id": "later", "created_at": datetime(2027, 3, 5)},
+    )
+    for i, who in enumerate(("a", "ghost", "later")):
+        event(store, f"e{i}", who, "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=80.0)
+    Engine(store).tick(datetime(2027, 3, 1, 12), since=datetime(2027, 3, 1))
+    assert [e["customer_id"] for e in rows(store, "enrolments")] == ["a"]
+
+
 def test_anniversary_years_and_late_within(store: Store) -> None:
     customers(
         store,

@@ -13,6 +13,7 @@ from datetime import datetime
 import ibis
 import ibis.expr.types as ir
 
+from animato.engine.clock import existing
 from animato.engine.compile import Compiler
 from animato.engine.ids import in_control_expr, row_id_expr, unit_hash_expr
 from animato.engine.state import State
@@ -22,8 +23,11 @@ from animato.plan.model import Plan, Scenario
 TERMINAL = ("completed", "converted", "exited")
 
 
-def _with_customers(cands: ir.Table, customers: ir.Table) -> ir.Table:
-    joined = cands.left_join(customers, "customer_id")
+def _with_customers(cands: ir.Table, customers: ir.Table, now: datetime) -> ir.Table:
+    """The candidates of customers who exist at ``now``, with their fields (an event of a
+    customer the store does not know, or not yet, enrols no one).
+    """
+    joined = cands.join(existing(customers, now), "customer_id")
     return joined.drop("customer_id_right") if "customer_id_right" in joined.columns else joined
 
 
@@ -59,7 +63,7 @@ def enrol(
         for s in scenarios
     }
     needed = set().union(*(compiler.aggregates(t) for w, ex in texts.values() for t in [w, *ex]))
-    context = _with_customers(cands, customers)
+    context = _with_customers(cands, customers, now)
     aggs = state.aggregates(needed)
     if aggs is not None:
         context = context.left_join(aggs, "customer_id").drop("customer_id_right")

@@ -69,6 +69,8 @@ def _spark(location: str) -> BaseBackend:
         SparkSession.builder.master(master)
         .appName("animato")
         .config("spark.ui.enabled", "false")
+        # local mode runs in the driver: its default 1 GB heap is too small past 100k customers
+        .config("spark.driver.memory", os.environ.get("ANIMATO_SPARK_MEMORY", "6g"))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", os.environ.get("ANIMATO_SPARK_PARTITIONS", "4"))
         .config("spark.sql.warehouse.dir", str(Path(side_prefix(location) + ".warehouse")))
