@@ -17,6 +17,7 @@ Usage: .venv/bin/python bench/tick.py --customers 1000000 [--days 3] [--years 2]
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import statistics
@@ -147,11 +148,13 @@ def main() -> None:
             )
         ticking = store
         if args.backend:
+            # the backend's side files (Spark's tables) in the run's folder: no earlier run's logs
+            os.environ["ANIMATO_HOME"] = str(work / "home")
             t0 = time.perf_counter()
             ticking = Store(store.plan, args.backend)
             added = copy_inputs(store, ticking)
             print(f"inputs copied to {args.backend}: {sum(added.values()):,} rows"
-                  f" in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+                  f" in {time.perf_counter() - t0:.1f} s", flush=True)  # fmt: skip
         engine = Engine(ticking)
         t0 = time.perf_counter()
         first = engine.tick(END + timedelta(hours=23), since=END - timedelta(days=1))
