@@ -69,9 +69,7 @@ def split(
     columns = [*base, "decision", "decided_send_at", "retry_at"]
     decided = ibis.union(gone.select(*columns), fixed.select(*columns))
     decided = store.materialize("tick_decided", decided)
-    rest = cands.filter(~cands.ended & cands.held.isnull()).anti_join(
-        decided.select("message_id"), "message_id"
-    )
+    rest = live.anti_join(decided.select("message_id"), "message_id")
     return decided, rest
 
 
