@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import settings
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 # No per-example deadline: on a shared 2-core machine a loaded moment is not a failure.
 settings.register_profile("animato", deadline=None)
@@ -44,3 +45,17 @@ def browser() -> Iterator[Browser]:
             yield launched
         finally:
             launched.close()
+
+
+@contextmanager
+def recorded_page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
+    """A fresh 1280 × 900 page and the list of every URL it requests (for the caller to check
+    that none leaves where it should stay)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    requested: list[str] = []
+    opened.on("request", lambda request: requested.append(request.url))
+    try:
+        yield opened, requested
+    finally:
+        context.close()

@@ -13,6 +13,7 @@ import pytest
 
 from animato.plan import inspect_plan
 from animato.sheet import write_site
+from tests.conftest import recorded_page
 from tests.sheet.conftest import YEAR
 
 if TYPE_CHECKING:
@@ -26,12 +27,8 @@ RETAIL = Path(__file__).parent.parent.parent / "examples" / "retail"
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh page that records every URL it requests."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    opened = context.new_page()
-    requested: list[str] = []
-    opened.on("request", lambda request: requested.append(request.url))
-    yield opened
-    context.close()
+    with recorded_page(browser) as (opened, requested):
+        yield opened
     assert all(url.startswith("file://") for url in requested), requested
 
 

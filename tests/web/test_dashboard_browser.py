@@ -31,6 +31,7 @@ from animato.store.ingest import ingest
 from animato.web.app import create_app
 from animato.web.service import Service
 from animato.web.users import Users, users_path
+from tests.conftest import recorded_page
 from tests.delivery.outboxes import free_port
 
 if TYPE_CHECKING:
@@ -102,12 +103,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 @pytest.fixture
 def page(browser: Browser, demo: Demo) -> Iterator[Page]:
     """A fresh browser page that records every URL it requests (all must be the server's)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    opened = context.new_page()
-    requested: list[str] = []
-    opened.on("request", lambda request: requested.append(request.url))
-    yield opened
-    context.close()
+    with recorded_page(browser) as (opened, requested):
+        yield opened
     elsewhere = [u for u in requested if not u.startswith((demo.url, "about:", "data:"))]
     assert requested and not elsewhere, elsewhere
 
