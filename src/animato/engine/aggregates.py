@@ -14,6 +14,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from animato.engine.clock import seconds
 from animato.engine.compile import Aggregate
 
 
@@ -77,6 +78,6 @@ def _median_gap(events: ir.Table, agg: Aggregate, now: datetime) -> ir.Table:
     since = _since(agg, now)
     if since is not None:
         mine = mine.filter(mine.time > since)
-    seconds = mine.time.epoch_seconds()
-    gaps = mine.mutate(gap=seconds - seconds.lag().over(group_by="customer_id", order_by=mine.time))
+    at = seconds(mine.time)
+    gaps = mine.mutate(gap=at - at.lag().over(group_by="customer_id", order_by=mine.time))
     return gaps.group_by("customer_id").aggregate(**{agg.column: gaps.gap.median()})

@@ -15,6 +15,8 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 
+from animato.engine.clock import seconds
+
 WEEK = 7 * 86400.0
 
 
@@ -63,7 +65,7 @@ def day(moment: ir.TimestampValue) -> ir.TimestampValue:
 
 def weeks(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.FloatingValue:
     """The time between two timestamps, in weeks."""
-    return (later.epoch_seconds() - earlier.epoch_seconds()).cast("float64") / WEEK
+    return (seconds(later) - seconds(earlier)).cast("float64") / WEEK
 
 
 def p_alive_expr(

@@ -1,4 +1,5 @@
-"""The tick interval, local calendar days in the plan's time zone, and who exists when."""
+"""The tick interval, local calendar days in the plan's time zone, who exists when, and times as
+numbers."""
 
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ def existing(customers: ir.Table, now: datetime) -> ir.Table:
     before the customer was created.
     """
     return customers.filter(customers.created_at.isnull() | (customers.created_at <= now))
+
+
+def seconds(time: ir.TimestampValue) -> ir.IntegerValue:
+    """A time in whole seconds since 1970 (Spark's ``UNIX_TIMESTAMP`` drops the fraction that
+    DuckDB's and PostgreSQL's epoch keep: so the fraction goes everywhere).
+    """
+    return time.truncate("s").epoch_seconds()
 
 
 @dataclass(frozen=True)

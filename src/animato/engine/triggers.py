@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from animato.engine.clock import Interval, anniversary_source_days
+from animato.engine.clock import Interval, anniversary_source_days, seconds
 from animato.engine.compile import Compiler
 from animato.engine.state import State, cadence, last_time
 from animato.plan.model import Plan, Scenario, Trigger
@@ -143,8 +143,7 @@ def inactive_trigger(
         past = events.filter((events.type == spec.event) & (events.time <= interval.end))
         past = past.join(accounts, "customer_id").mutate(customer_id=ibis._.group)
         ordered = past.mutate(
-            gap=past.time.epoch_seconds()
-            - past.time.lag().over(group_by=key, order_by=past.time).epoch_seconds()
+            gap=seconds(past.time) - seconds(past.time).lag().over(group_by=key, order_by=past.time)
         )
         stats = ordered.group_by(key).aggregate(
             last=ordered.time.max(), n=ordered.count(), median_gap=ordered.gap.median()
