@@ -150,6 +150,7 @@ def main() -> None:
         if args.backend:
             # the backend's side files (Spark's tables) in the run's folder: no earlier run's logs
             os.environ["ANIMATO_HOME"] = str(work / "home")
+            shutil.rmtree(work / "home", ignore_errors=True)  # a kept folder's earlier run
             t0 = time.perf_counter()
             ticking = Store(store.plan, args.backend)
             added = copy_inputs(store, ticking)
