@@ -89,6 +89,15 @@ class State:
     now: datetime
     refreshed: int = 0
     recent: ir.Table | None = None  # events new since the previous tick; None: all of them
+    since: datetime | None = None  # ``recent`` holds every event of a later time
+
+    def after(self, moment: datetime) -> ir.Table:
+        """Events among which are all those of a time after ``moment``: the ``recent`` ones
+        when they hold them all, else every event.
+        """
+        if self.recent is not None and self.since is not None and self.since <= moment:
+            return self.recent
+        return self.events
 
     def aggregates(self, wanted: Iterable[Aggregate]) -> ir.Table | None:
         """``customer_id`` and one column per wanted aggregate (``None`` when none are wanted)."""
@@ -132,21 +141,25 @@ def refresh(store: Store, compiler: Compiler, now: datetime) -> State:
         or STATE not in con.list_tables()
         or now < last["as_of"]
     )
+    recent = since = None
     if rebuild or last is None:
         full = aggregate_table(events, aggs, now)
         assert full is not None
         store.replace(STATE, full)
         refreshed = store.count(STATE)
-    elif now == last["as_of"] and mark == last["loaded_mark"]:
+    else:  # read by the tick's triggers, goals and attribution too: computed once
+        since = last["as_of"]
+        recent = store.materialize(
+            "tick_recent", _new_events(events, since, last["loaded_mark"], now)
+        )
         refreshed = 0
-    else:
-        touched = _touched(events, aggs, last["as_of"], last["loaded_mark"], now)
-        who = store.materialize("_touched", touched)
-        fresh = aggregate_table(events, aggs, now, who)
-        assert fresh is not None
-        store.delete(STATE, "customer_id", who)
-        store.insert(STATE, fresh)
-        refreshed = int(who.count().to_pyarrow().as_py())
+        if now != since or mark != last["loaded_mark"]:
+            who = store.materialize("_touched", _touched(events, recent, aggs, since, now))
+            fresh = aggregate_table(events, aggs, now, who)
+            assert fresh is not None
+            store.delete(STATE, "customer_id", who)
+            store.insert(STATE, fresh)
+            refreshed = int(who.count().to_pyarrow().as_py())
     store.clear(META)
     store.append(
         META,
@@ -158,23 +171,16 @@ def refresh(store: Store, compiler: Compiler, now: datetime) -> State:
             }
         ),
     )
-    recent = (
-        None
-        if rebuild or last is None
-        else _new_events(events, last["as_of"], last["loaded_mark"], now)
-    )
-    return State(con.table(STATE), events, now, refreshed, recent)
+    return State(con.table(STATE), events, now, refreshed, recent, since)
 
 
 def _touched(
-    events: ir.Table,
-    aggs: list[Aggregate],
-    as_of: datetime,
-    loaded_mark: datetime | None,
-    now: datetime,
+    events: ir.Table, recent: ir.Table, aggs: list[Aggregate], as_of: datetime, now: datetime
 ) -> ir.Table:
-    """Customers whose aggregates may differ between ``as_of`` and ``now``."""
-    parts = [_new_events(events, as_of, loaded_mark, now).select("customer_id")]
+    """Customers whose aggregates may differ between ``as_of`` and ``now``: with ``recent``
+    events, or with an event leaving a window.
+    """
+    parts = [recent.select("customer_id")]
     leaving: dict[Duration, set[str]] = {}
     for agg in aggs:
         if agg.window is not None:

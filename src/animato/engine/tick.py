@@ -116,8 +116,10 @@ class Engine:
             events = store.table("events")
             current = state.refresh(store, compiler, now)
             moved = segments.changes(store, current, interval, compiler, tick_id)
+            timely = triggers.during(current.after(interval.start), interval)
+            timely = store.materialize("tick_timely", timely)
             cands = triggers.candidates(
-                self.plan, events, customers, current, interval, compiler, moved
+                self.plan, events, timely, customers, current, interval, compiler, moved
             )
             if cands is not None:
                 cands = store.materialize("tick_candidates", cands)
@@ -278,7 +280,7 @@ def _fresh_events(store: Store, current: State, interval: Interval, tick_id: str
         (enrolments.tick_id == tick_id) & (enrolments.entered_at <= interval.start)
     )
     if not late.count().to_pyarrow().as_py():
-        return store.materialize("tick_events", current.recent)
+        return current.recent
     history = events.semi_join(late.select("customer_id"), "customer_id")
     return store.materialize("tick_events", ibis.union(current.recent, history))
 

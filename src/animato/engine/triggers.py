@@ -41,22 +41,24 @@ def _shape(plan: Plan, table: ir.Table, scenario: Scenario, **cols: Any) -> ir.T
     return table.select(**base, **props)
 
 
+def during(events: ir.Table, interval: Interval) -> ir.Table:
+    """The events whose time is in the tick interval: what every event trigger reads, to be
+    computed once (the events are not in time order: each trigger would scan them all).
+    """
+    return events.filter((events.time > interval.start) & (events.time <= interval.end))
+
+
 def event_trigger(
     plan: Plan,
     scenario: Scenario,
-    events: ir.Table,
+    during: ir.Table,
     customers: ir.Table,
     state: State,
-    interval: Interval,
     compiler: Compiler,
 ) -> ir.Table:
-    """Events of the trigger's type whose time is in the tick interval (and match ``where``)."""
+    """Events of the trigger's type among ``during``'s (and matching ``where``)."""
     trigger = scenario.trigger
-    fired = events.filter(
-        (events.type == trigger.event)
-        & (events.time > interval.start)
-        & (events.time <= interval.end)
-    )
+    fired = during.filter(during.type == trigger.event)
     props = {f"event__{p}": fired[p] for p in event_properties(plan)}
     fired = fired.mutate(**props)
     if trigger.where is not None and compiler.reads_only_event(trigger.where):
@@ -224,19 +226,22 @@ def segment_trigger(
 def candidates(
     plan: Plan,
     events: ir.Table,
+    timely: ir.Table,
     customers: ir.Table,
     state: State,
     interval: Interval,
     compiler: Compiler,
     changes: dict[str, ir.Table] | None = None,
 ) -> ir.Table | None:
-    """Every scenario's candidate enrolments for the tick, in plan order."""
+    """Every scenario's candidate enrolments for the tick, in plan order; ``timely`` holds the
+    events of the interval (:func:`during`).
+    """
     parts = []
     for scenario in plan.scenarios:
         kind = scenario.trigger.kind
         part: ir.Table | None
         if kind == "event":
-            part = event_trigger(plan, scenario, events, customers, state, interval, compiler)
+            part = event_trigger(plan, scenario, timely, customers, state, compiler)
         elif kind == "date":
             part = date_trigger(plan, scenario, customers, interval)
         elif kind == "inactive":
