@@ -21,7 +21,7 @@ import pyarrow as pa
 from animato.engine import engagement, variants
 from animato.engine.clock import Interval
 from animato.engine.compile import ENGAGEMENT, Compiler
-from animato.engine.entry import TERMINAL
+from animato.engine.entry import TERMINAL, trigger_events
 from animato.engine.ids import row_id, row_id_expr
 from animato.engine.state import State
 from animato.plan.model import Fallback, Plan, Scenario, Step
@@ -265,7 +265,7 @@ def _decisions(
     }
     context = due.left_join(tick.customers, "customer_id").drop("customer_id_right")
     if any(compiler.reads_event(step.if_) for step in steps.values()):
-        events = store.table("events").semi_join(due.select("event_id"), "event_id")
+        events = trigger_events(store.table("events"), due.select("event_id", "entered_at"))
         trigger_props = events.select(
             "event_id", **{f"event__{p}": events[p] for p in event_properties(plan)}
         )

@@ -18,6 +18,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from animato.engine.entry import trigger_events
 from animato.plan.model import Campaign, Offer, Scenario, Variant
 from animato.store.schema import event_properties
 from animato.store.store import Store
@@ -56,7 +57,7 @@ class Sources:
         enrolments = store.table("enrolments").semi_join(
             messages.select("enrolment_id"), "enrolment_id"
         )
-        triggers = events.semi_join(enrolments.select("event_id"), "event_id")
+        triggers = trigger_events(events, enrolments.select("event_id", "entered_at"))
         return cls(
             store.materialize("tick_render_history", history),
             store.materialize("tick_render_triggers", triggers),
