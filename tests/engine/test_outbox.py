@@ -251,3 +251,28 @@ def test_suppressed_customers_are_not_contacted_on_that_channel(tmp_path: Path) 
         "erased": "dropped:suppressed",
         "back": "candidate",
     }
+
+
+def test_a_journey_step_reads_its_trigger_event_in_its_condition_and_its_template(
+    tmp_path: Path,
+) -> None:
+    step = "- {id: t1, wait: 1h, channel: email, template: mail}"
+    guarded = '- {id: t1, wait: 1h, channel: email, template: mail, if: "event.cart_value >= 60"}'
+    assert step in PLAN
+    store = make_store(tmp_path / "plan", PLAN.replace(step, guarded))
+    (tmp_path / "plan" / "templates" / "mail.html").write_text(
+        "---\nsubject: Panier\n---\n<p>Votre panier de {{ event.cart_value }} €</p>\n"
+    )
+    customers(store, {"customer_id": "a"}, {"customer_id": "b"})
+    # a's event at a fraction of a second: it is found again by its id and its exact time
+    event(
+        store, "ea", "a", "cart_abandoned", datetime(2027, 3, 1, 9, 0, 0, 123456), cart_value=80.0
+    )
+    event(store, "eb", "b", "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=55.0)
+    Engine(store).tick(MAR[0], since=datetime(2027, 3, 1))
+    decided = {m["customer_id"]: m["decision"] for m in rows(store, "messages", step_id="t1")}
+    assert decided == {"a": "candidate", "b": "skipped:condition"}  # a's goes to arbitration
+    [sent] = rows(store, "outbox")
+    assert sent["customer_id"] == "a" and sent["error"] is None
+    html = outbox.bodies(store, [sent["message_id"]])[sent["message_id"]]["html"]
+    assert "Votre panier de 80.0 €" in html

@@ -37,16 +37,6 @@ def running(enrolments: ir.Table, journey_log: ir.Table) -> ir.Table:
     return enrolments.anti_join(ended, "enrolment_id")
 
 
-def trigger_events(events: ir.Table, enrolled: ir.Table) -> ir.Table:
-    """The events that started some enrolments (a table with ``event_id`` and ``entered_at``).
-
-    An event trigger enrols at its event's time: matching the time as well lets DuckDB skip the
-    events of other days (it pushes the entry times' range into the scan of the events).
-    """
-    keys = [events.event_id == enrolled.event_id, events.time == enrolled.entered_at]
-    return events.semi_join(enrolled, keys)
-
-
 def enrol(
     plan: Plan,
     scenarios: list[Scenario],

@@ -21,12 +21,12 @@ import pyarrow as pa
 from animato.engine import engagement, variants
 from animato.engine.clock import Interval
 from animato.engine.compile import ENGAGEMENT, Compiler
-from animato.engine.entry import TERMINAL, trigger_events
+from animato.engine.entry import TERMINAL
 from animato.engine.ids import row_id, row_id_expr
 from animato.engine.state import State
 from animato.plan.model import Fallback, Plan, Scenario, Step
 from animato.privacy import consent
-from animato.store.schema import event_properties
+from animato.store.schema import event_properties, trigger_events
 from animato.store.store import Store
 
 

@@ -18,9 +18,8 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from animato.engine.entry import trigger_events
 from animato.plan.model import Campaign, Offer, Scenario, Variant
-from animato.store.schema import event_properties
+from animato.store.schema import event_properties, trigger_events
 from animato.store.store import Store
 from animato.tracking.links import Tracker
 

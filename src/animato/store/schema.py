@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
 
 from animato.plan.checker import BUILTIN_CUSTOMER
 from animato.plan.model import Plan
@@ -139,6 +140,17 @@ ENROLMENTS = ibis.schema(
         "tick_id": STRING,
     }
 )
+
+
+def trigger_events(events: ir.Table, enrolled: ir.Table) -> ir.Table:
+    """The events that started some enrolments (a table with ``event_id`` and ``entered_at``).
+
+    An event trigger enrols at its event's time: matching the time as well lets DuckDB skip the
+    events of other days (it pushes the entry times' range into the scan of the events).
+    """
+    keys = [events.event_id == enrolled.event_id, events.time == enrolled.entered_at]
+    return events.semi_join(enrolled, keys)
+
 
 JOURNEY_LOG = ibis.schema(
     {
