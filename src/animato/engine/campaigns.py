@@ -144,7 +144,9 @@ def _messages(
         keep = keep & ~compiler.condition(text, context)
     chosen = context.filter(keep)
     contacts = Contacts.of(store, chosen.select("customer_id"))
-    channel, reached = reach(plan, chosen, contacts, campaign.channel, campaign.fallback)
+    channels = [campaign.channel] + ([campaign.fallback.channel] if campaign.fallback else [])
+    chosen = contacts.attach(plan, chosen, channels)
+    channel, reached = reach(plan, chosen, campaign.channel, campaign.fallback)
     scoped = ibis.literal(f"{plan.salt}:{campaign.id}:") + chosen.customer_id
     control = in_control_expr(plan.salt, "global", chosen.customer_id, plan.global_control) | (
         unit_hash_expr(scoped) < campaign.holdout

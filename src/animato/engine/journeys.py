@@ -10,6 +10,7 @@ decision is ``candidate``, ``withheld:control``, ``dropped:no_consent`` or ``dro
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -305,10 +306,11 @@ def _decisions(
         for kind in ENGAGEMENT
     }
     context = context.mutate(**{f"{kind}__previous": value for kind, value in previous.items()})
+    used = {step.channel for step in steps.values()}
+    used |= {step.fallback.channel for step in steps.values() if step.fallback}
+    context = tick.contacts.attach(plan, context, used)
     routes = {
-        (step.channel, step.fallback): reach(
-            plan, context, tick.contacts, step.channel, step.fallback
-        )
+        (step.channel, step.fallback): reach(plan, context, step.channel, step.fallback)
         for step in steps.values()
     }
     decisions, channels = [], []
@@ -396,31 +398,54 @@ class Contacts:
             consented(store.table("consents"), who), suppressed(store.table("suppressions"), who)
         )
 
+    def attach(self, plan: Plan, context: ir.Table, channels: Iterable[str]) -> ir.Table:
+        """``context`` (a table with ``customer_id``) with two flags per channel, read by
+        :func:`reach`: whether the customer consented to it (``_consent_<channel>``) and is
+        suppressed on it (``_barred_<channel>``).
+
+        Joined once as columns: tested message by message, each test is a subquery.
+        """
+        purpose = {str(k): v for k, v in plan.conventions.consent.items()}
+        names = sorted(set(channels))
+        granted, blocks = self.granted, self.suppressed
+        agreed = granted.group_by("customer_id").aggregate(
+            **{
+                f"_consent_{name}": (
+                    (granted.channel == name) & (granted.purpose == purpose[name])
+                ).any()
+                for name in names
+            }
+        )
+        barred = blocks.group_by("customer_id").aggregate(
+            **{f"_barred_{name}": blocks.channel.isin([name, "all"]).any() for name in names}
+        )
+        for flags in (agreed, barred):
+            context = context.left_join(flags, "customer_id").drop("customer_id_right")
+        return context.mutate(
+            **{
+                f"_{kind}_{name}": context[f"_{kind}_{name}"].fill_null(False)
+                for kind in ("consent", "barred")
+                for name in names
+            }
+        )
+
 
 def reach(
-    plan: Plan, context: ir.Table, contacts: Contacts, channel: str, fallback: Fallback | None
+    plan: Plan, context: ir.Table, channel: str, fallback: Fallback | None
 ) -> tuple[ir.StringValue, ir.StringValue]:
     """The channel a message goes on (its own, else the fallback) and the hard filters' verdict:
     ``candidate``, ``dropped:suppressed``, ``dropped:no_consent`` or ``dropped:no_address``.
 
-    ``context`` holds the customers' fields.
+    ``context`` holds the customers' fields and their contact flags (:meth:`Contacts.attach`).
     """
-    purpose = {str(k): v for k, v in plan.conventions.consent.items()}
-    consents, blocks = contacts.granted, contacts.suppressed
     channels = [channel] + ([fallback.channel] if fallback else [])
     ok: dict[str, tuple[ir.BooleanValue, ir.BooleanValue, ir.BooleanValue]] = {}
     for name in channels:
-        granted = consents.filter((consents.channel == name) & (consents.purpose == purpose[name]))
         address = ADDRESS.get(name, "customer_id")
         has_address = (
             context[address].notnull() if address in context.columns else ibis.literal(True)
         )
-        blocked = blocks.filter(blocks.channel.isin([name, "all"])).customer_id
-        ok[name] = (
-            context.customer_id.isin(granted.customer_id),
-            has_address,
-            context.customer_id.isin(blocked),
-        )
+        ok[name] = (context[f"_consent_{name}"], has_address, context[f"_barred_{name}"])
     consent, address, barred = ok[channel]
     chosen: ir.StringValue = ibis.literal(channel)
     verdict = ibis.cases(
