@@ -202,3 +202,12 @@ def test_purchases_are_counted_by_day(tmp_path: Path) -> None:
     assert row["frequency"] == 1.0
     assert row["recency"] == pytest.approx(2.0)
     assert row["T"] == pytest.approx(31.5 / 7)
+
+
+def test_a_fit_that_needs_a_penalty_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    # customers as regular as clockwork: lifetimes' unpenalized fit does not converge, and it
+    # prints the optimizer's state before raising (into a simulation's progress bar)
+    frequency, recency, T = np.full(100, 10.0), np.full(100, 49.0), np.full(100, 50.0)
+    fit = bgnbd.fit(frequency, recency, T, NOW)
+    assert fit is not None and fit.customers == 100
+    assert capsys.readouterr().out == ""

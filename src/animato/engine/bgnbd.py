@@ -7,6 +7,8 @@ minus one), ``recency`` (first to last purchase) and ``T`` (first purchase to no
 
 from __future__ import annotations
 
+import contextlib
+import io
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,8 +49,9 @@ def fit(frequency: np.ndarray, recency: np.ndarray, T: np.ndarray, as_of: dateti
 
         for penalty in PENALTIES:
             model = BetaGeoFitter(penalizer_coef=penalty)
-            try:
-                model.fit(frequency, recency, T)
+            try:  # (lifetimes prints the optimizer's state when it does not converge)
+                with contextlib.redirect_stdout(io.StringIO()):
+                    model.fit(frequency, recency, T)
             except (ConvergenceError, ValueError):  # no optimum, or inputs it refuses
                 continue
             p = model.params_
