@@ -103,6 +103,9 @@ def stores() -> dict[str, Store]:
     for name, conventions in PRESSURE.items():
         text = PLAN.replace("    scenarios:\n", CAMPAIGN + "    scenarios:\n", 1)
         text = text.replace("conventions:\n", "conventions:\n" + conventions)
+        # a refused step is postponed until its max_delay has run out (in months: in Python)
+        text = text.replace("priority: 90\n", "priority: 90\n        max_delay: 1d\n")
+        text = text.replace("priority: 50\n", "priority: 50\n        max_delay: 1mo\n")
         made[name] = make_store(Path(tempfile.mkdtemp()) / "plan", text)
     return made
 
@@ -168,3 +171,57 @@ def test_the_store_decides_as_the_python_arbitration(
     accepted = {d.message_id: d.send_at for d in expected if d.decision == "accepted"}
     sent = store.table("outbox").filter(store.table("outbox").tick_id == "T")
     assert {r["message_id"]: r["send_at"] for r in sent.to_pyarrow().to_pylist()} == accepted
+
+
+def test_a_message_refused_for_certain_is_dropped_or_postponed_by_the_rule_that_refuses_it() -> (
+    None
+):
+    # caps all: 1 a day, 2 a week; a 12 h minimum gap; the campaign message goes at NOW
+    # (Wednesday 19:00 in Paris, no quiet hours nor blackout then)
+    if not STORES:
+        STORES.update(stores())
+    store = STORES["strict"]
+    for table in ("customers", "messages", "outbox", "decisions", "journey_log"):
+        store.clear(table)
+    store.append("customers", pa.Table.from_pylist([{"customer_id": c} for c in "abcdefg"]))
+    cands = [
+        {"message_id": f"m{c}", "enrolment_id": None, "customer_id": c, "action_id": "promo",
+         "step_id": "2027-03-03", "channel": "email", "due_at": NOW, "send_at": NOW,
+         "decision": "candidate", "tick_id": "T", "variant": None}
+        for c in "abcde"
+    ] + [  # a step with a max_delay of 1 day, due 2 hours ago and 30 hours ago
+        {"message_id": f"m{c}", "enrolment_id": f"e{c}", "customer_id": c, "action_id": "panier",
+         "step_id": "t1", "channel": "email", "due_at": NOW - timedelta(hours=h), "send_at": NOW,
+         "decision": "candidate", "tick_id": "T", "variant": None}
+        for c, h in (("f", 2), ("g", 30))
+    ]  # fmt: skip
+    before = {
+        "a": [-6],  # within the gap
+        "b": [-20],  # the same day
+        "c": [-72, -120],  # twice in the week
+        "d": [-96, 72],  # once before and once after in the week: no window holds three
+        "e": [-30],  # nothing in the way
+        "f": [-6],
+        "g": [-6],
+    }
+    scheduled = [
+        {"message_id": f"old{c}{h}", "customer_id": c, "action_id": "x", "step_id": "s",
+         "channel": "email", "send_at": NOW + timedelta(hours=h), "tick_id": "old"}
+        for c, hours in before.items()
+        for h in hours
+    ]  # fmt: skip
+    for name, rows in (("messages", cands), ("outbox", scheduled)):
+        store.append(
+            name, pa.Table.from_pylist(rows, schema=store.table(name).schema().to_pyarrow())
+        )
+    outbox.arbitrate(store, store.plan, outbox.waiting(store), Interval(START, NOW, "UTC"), "T")
+    found = store.table("decisions").to_pyarrow().to_pylist()
+    assert {r["customer_id"]: (r["decision"], r["send_at"]) for r in found} == {
+        "a": ("dropped:min_gap", None),
+        "b": ("dropped:cap_day", None),
+        "c": ("dropped:cap_week", None),
+        "d": ("accepted", NOW),
+        "e": ("accepted", NOW),
+        "f": ("postponed:min_gap", None),  # until a later tick, while its day has not run out
+        "g": ("dropped:min_gap", None),
+    }

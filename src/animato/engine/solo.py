@@ -1,4 +1,4 @@
-"""Arbitration in the store, for the customers whose one candidate has room.
+"""Arbitration in the store, for the customers with one candidate.
 
 A customer with a single candidate in a tick needs no ranking: its decision depends only on its
 send time (quiet hours), the blackouts and the messages already scheduled around it. The send
@@ -6,12 +6,14 @@ times and blackouts are worked out by :func:`animato.engine.arbitration.placed` 
 (earliest time, time zone, action): a campaign's hundreds of thousands of messages share a
 handful. A candidate then has room when, for every cap on its channel (or all channels),
 fewer messages are scheduled within the cap's window either side of it than the cap allows,
-and none within the minimum gap: no window can then be full. Those are decided here in a few
-queries, whatever their number.
+and none within the minimum gap: no window can then be full. It is refused for certain when a
+message is within the minimum gap, or when a cap's window ending at its send time is full and
+nothing is scheduled after it within the window: it is dropped, or postponed while its
+``max_delay`` has not run out. Those are decided here in a few queries, whatever their number.
 
-Everyone else (several candidates, a channel with a capacity, a cap or a gap that may refuse)
-is left to :func:`animato.engine.arbitration.decide`, customer by customer, and gets the same
-decisions it would have given here.
+Everyone else (several candidates, a channel with a capacity, a cap that may or may not refuse,
+a ``max_delay`` in months) is left to :func:`animato.engine.arbitration.decide`, customer by
+customer, and gets the same decisions it would have given here.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from animato.engine.arbitration import Candidate, Rules, placed
 from animato.store.store import Store
 
 NO_ZONE = ""  # the plan's time zone, in the join key (a null never equals anything)
+UNSURE = "?"  # a cap that only the Python arbitration can tell
 
 
 def split(
@@ -49,9 +52,23 @@ def split(
     timing = _timing(store, rules, meta, solo, now)
     solo = solo.join(timing, ["_start", "_zone", "action_id"])
     solo = store.materialize("tick_solo_timed", solo)
-    crowded = _crowded(store, rules, solo.filter(solo._verdict == "accepted"))
-    if crowded is not None:
-        solo = solo.filter((solo._verdict != "accepted") | ~solo.message_id.isin(crowded))
+    refusals = _refusals(store, rules, solo.filter(solo._verdict == "accepted"))
+    if refusals is None:
+        solo = solo.mutate(_refusal=ibis.null("string"))
+    else:
+        solo = solo.left_join(refusals, "message_id").drop("message_id_right")
+    # A refused campaign message (or step without max_delay) is dropped; a step is postponed
+    # until its max_delay has run out, then dropped. A max_delay in calendar months is left to
+    # decide(), with the unsure.
+    dropped = [a for a, m in meta.items() if m["kind"] == "campaign" or m["max_delay"] is None]
+    delays = {
+        a: m["max_delay"].delta()
+        for a, m in meta.items()
+        if a not in dropped and not m["max_delay"].is_calendar
+    }
+    refused = solo._refusal.notnull()
+    known = solo.action_id.isin([*dropped, *delays])
+    solo = solo.filter(~refused | ((solo._refusal != UNSURE) & known))
     done = ibis.cases(
         (cands.ended, "dropped:journey_ended"),
         (cands.held.notnull(), cands.held),
@@ -62,8 +79,29 @@ def split(
         decided_send_at=ibis.null(cands.send_at.type()),
         retry_at=ibis.null(cands.send_at.type()),
     )
+    refused = solo._refusal.notnull()
+    stamp = solo._send_at.type()
+    start = ibis.greatest(solo.due_at, solo.not_before.fill_null(solo.due_at))
+    deadline = (
+        ibis.cases(
+            *(
+                (solo.action_id == a, start + _seconds(delta))
+                for a, delta in sorted(delays.items())
+            ),
+            else_=ibis.null(stamp),
+        )
+        if delays
+        else ibis.null(stamp)
+    )
+    late = deadline.isnull() | (deadline <= ibis.literal(now, type=stamp))
     fixed = solo.mutate(
-        decision=solo._verdict, decided_send_at=solo._send_at, retry_at=solo._retry_at
+        decision=ibis.cases(
+            (refused & late, "dropped:" + solo._refusal),
+            (refused, "postponed:" + solo._refusal),
+            else_=solo._verdict,
+        ),
+        decided_send_at=ibis.cases((refused, ibis.null(stamp)), else_=solo._send_at),
+        retry_at=solo._retry_at,
     )
     base = [c for c in cands.columns if c != "decision"]  # (the message's: "candidate")
     columns = [*base, "decision", "decided_send_at", "retry_at"]
@@ -117,14 +155,23 @@ def _timing(
     return store.materialize("tick_timing", ibis.memtable(table))
 
 
-def _crowded(store: Store, rules: Rules, accepted: ir.Table) -> ir.Table | None:
-    """The message ids of ``accepted`` that a cap or the minimum gap might refuse (decided in
-    Python then), or None when the plan has neither.
+def _refusals(store: Store, rules: Rules, accepted: ir.Table) -> ir.Table | None:
+    """Per message of ``accepted`` near other messages of its customer: ``_refusal``, the rule
+    that refuses it for certain (``min_gap``, ``cap_week``…), ``?`` when only
+    :func:`~animato.engine.arbitration.decide` can tell, null when nothing refuses it; None when
+    the plan has neither caps nor a minimum gap.
+
+    A cap refuses a message when a window of the cap holding its send time is full. With no
+    message after the send time within the cap's window, the fullest such window ends at the send
+    time: the messages of the window before it count, exactly. With some after it, a cap that
+    fewer messages either side of it than its limit cannot be full; otherwise it is unsure.
+    The rules are looked at in :func:`~animato.engine.arbitration.decide`'s order: the gap,
+    then each cap.
     """
     if not rules.caps and not rules.min_gap:
         return None
     if any(cap.limit <= 0 for cap in rules.caps):  # such a cap refuses everything on its channel
-        return accepted.message_id
+        return accepted.select("message_id", _refusal=ibis.literal(UNSURE))
     reach = max([cap.window for cap in rules.caps] + rules.gaps)
     outbox = store.table("outbox")
     first = accepted._send_at.min().to_pyarrow().as_py()
@@ -142,30 +189,33 @@ def _crowded(store: Store, rules: Rules, accepted: ir.Table) -> ir.Table | None:
             near.scheduled < accepted._send_at + _seconds(reach),
         ],
     )
+    after = pairs.scheduled > pairs._send_at
 
-    def within(delta: timedelta) -> ir.BooleanValue:
-        return (pairs.scheduled > pairs._send_at - _seconds(delta)) & (
-            pairs.scheduled < pairs._send_at + _seconds(delta)
-        )
+    def since(delta: timedelta) -> ir.BooleanValue:
+        return pairs.scheduled > pairs._send_at - _seconds(delta)
 
-    # A window of a cap holding the send time lies within the cap's window either side of it:
-    # fewer messages there than the cap allows, and no window can be full.
+    def until(delta: timedelta) -> ir.BooleanValue:
+        return pairs.scheduled < pairs._send_at + _seconds(delta)
+
     sums: dict[str, ir.Value] = {}
     for i, cap in enumerate(rules.caps):
-        counted = within(cap.window)
-        if cap.channel != "all":
-            counted = counted & (pairs.on == cap.channel)
-        sums[f"cap{i}"] = pairs.count(where=counted)
+        counted = ibis.literal(True) if cap.channel == "all" else pairs.on == cap.channel
+        sums[f"before{i}"] = pairs.count(where=counted & since(cap.window) & ~after)
+        sums[f"after{i}"] = pairs.count(where=counted & after & until(cap.window))
     if rules.min_gap:
-        sums["close"] = pairs.count(where=within(rules.min_gap))
+        sums["close"] = pairs.count(where=since(rules.min_gap) & until(rules.min_gap))
     per = pairs.group_by("message_id", "channel").aggregate(**sums)
-    full: ir.BooleanValue = ibis.literal(False)
-    for i, cap in enumerate(rules.caps):
-        over = per[f"cap{i}"] >= cap.limit
-        full = full | (over if cap.channel == "all" else over & (per.channel == cap.channel))
+    verdicts: list[tuple[ir.BooleanValue, str]] = []
     if rules.min_gap:
-        full = full | (per.close > 0)
-    return store.materialize("tick_crowded", per.filter(full).select("message_id")).message_id
+        verdicts.append((per.close > 0, "min_gap"))
+    for i, cap in enumerate(rules.caps):
+        mine = ibis.literal(True) if cap.channel == "all" else per.channel == cap.channel
+        before, later = per[f"before{i}"], per[f"after{i}"]
+        verdicts.append((mine & (later > 0) & (before + later >= cap.limit), UNSURE))
+        verdicts.append((mine & (later == 0) & (before >= cap.limit), cap.reason))
+    refusal = ibis.cases(*verdicts, else_=ibis.null("string"))
+    found = per.select("message_id", _refusal=refusal).filter(ibis._._refusal.notnull())
+    return store.materialize("tick_refusals", found)
 
 
 def _seconds(delta: timedelta) -> ir.IntervalScalar:
