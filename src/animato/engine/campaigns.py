@@ -21,7 +21,7 @@ import ibis.expr.types as ir
 from animato.engine.clock import Interval, existing
 from animato.engine.compile import Compiler
 from animato.engine.ids import in_control_expr, row_id_expr, unit_hash_expr
-from animato.engine.journeys import Contacts, reach
+from animato.engine.journeys import Contacts, reach, routes
 from animato.engine.state import State
 from animato.plan.model import Campaign, Plan
 from animato.plan.seasons import SEASONS, season
@@ -144,8 +144,7 @@ def _messages(
         keep = keep & ~compiler.condition(text, context)
     chosen = context.filter(keep)
     contacts = Contacts.of(store, chosen.select("customer_id"))
-    channels = [campaign.channel] + ([campaign.fallback.channel] if campaign.fallback else [])
-    chosen = contacts.attach(plan, chosen, channels)
+    chosen = contacts.attach(plan, chosen, routes(campaign.channel, campaign.fallback))
     channel, reached = reach(plan, chosen, campaign.channel, campaign.fallback)
     scoped = ibis.literal(f"{plan.salt}:{campaign.id}:") + chosen.customer_id
     control = in_control_expr(plan.salt, "global", chosen.customer_id, plan.global_control) | (

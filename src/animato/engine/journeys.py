@@ -306,16 +306,15 @@ def _decisions(
         for kind in ENGAGEMENT
     }
     context = context.mutate(**{f"{kind}__previous": value for kind, value in previous.items()})
-    used = {step.channel for step in steps.values()}
-    used |= {step.fallback.channel for step in steps.values() if step.fallback}
+    used = {name for step in steps.values() for name in routes(step.channel, step.fallback)}
     context = tick.contacts.attach(plan, context, used)
-    routes = {
+    verdicts = {
         (step.channel, step.fallback): reach(plan, context, step.channel, step.fallback)
         for step in steps.values()
     }
     decisions, channels = [], []
     for (sid, i), step in steps.items():
-        chosen, reached = routes[(step.channel, step.fallback)]
+        chosen, reached = verdicts[(step.channel, step.fallback)]
         verdict = ibis.cases(
             (~compiler.condition(step.if_, context), "skipped:condition"),
             # the scenario's exclusions hold for every step, not only at entry
@@ -430,6 +429,11 @@ class Contacts:
         )
 
 
+def routes(channel: str, fallback: Fallback | None) -> list[str]:
+    """The channels a message may go on: its own, then its fallback's."""
+    return [channel] + ([fallback.channel] if fallback else [])
+
+
 def reach(
     plan: Plan, context: ir.Table, channel: str, fallback: Fallback | None
 ) -> tuple[ir.StringValue, ir.StringValue]:
@@ -438,9 +442,8 @@ def reach(
 
     ``context`` holds the customers' fields and their contact flags (:meth:`Contacts.attach`).
     """
-    channels = [channel] + ([fallback.channel] if fallback else [])
     ok: dict[str, tuple[ir.BooleanValue, ir.BooleanValue, ir.BooleanValue]] = {}
-    for name in channels:
+    for name in routes(channel, fallback):
         address = ADDRESS.get(name, "customer_id")
         has_address = (
             context[address].notnull() if address in context.columns else ibis.literal(True)
