@@ -85,3 +85,11 @@ def spark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("ANIMATO_HOME", str(tmp_path / "spark-home"))
     monkeypatch.setenv("ANIMATO_SPARK_PARTITIONS", "2")
     return "spark://local[2]"
+
+
+@pytest.fixture(params=["duckdb", "postgres", "spark"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store location on each backend in turn: a DuckDB file, a PostgreSQL database, Spark."""
+    if request.param == "duckdb":
+        return str(tmp_path / "store.duckdb")
+    return str(request.getfixturevalue(request.param))
