@@ -94,7 +94,9 @@ def arbitrate(
     written: dict[str, list[pa.Table]] = {"decisions": [], "outbox": []}
     # the events the templates read, for every candidate's customer: one pass, not one a batch
     sources = Sources.prepared(store, cands) if rendering else None
-    store.append("decisions", _logged(decided, now, tick_id), unique=True)
+    # a decision's key holds its tick: one of this tick's only could have it already
+    this_tick = store.table("decisions").decided_at == now
+    store.append("decisions", _logged(decided, now, tick_id), unique=True, within=this_tick)
     accepted = decided.filter(decided.decision == "accepted").mutate(
         send_at=decided.decided_send_at
     )
@@ -134,7 +136,8 @@ def arbitrate(
         _count_failed(counts, rows, failed)
     for name, parts in written.items():
         if parts:
-            store.append(name, pa.concat_tables(parts), unique=True)
+            scope = this_tick if name == "decisions" else None
+            store.append(name, pa.concat_tables(parts), unique=True, within=scope)
     return counts
 
 

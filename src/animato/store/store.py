@@ -235,18 +235,28 @@ class Store:
         """Number of rows in a table."""
         return int(self.table(name).count().to_pyarrow().as_py())
 
-    def append(self, name: str, rows: pa.Table | ibis.Table, *, unique: bool = False) -> int:
+    def append(
+        self,
+        name: str,
+        rows: pa.Table | ibis.Table,
+        *,
+        unique: bool = False,
+        within: ir.BooleanValue | None = None,
+    ) -> int:
         """Insert the rows whose key is not in the table yet; return how many were inserted.
 
-        ``unique`` says the rows' keys are already distinct, which saves a pass over them. Rows
-        without a ``_loaded_at`` get the current time (the engine's watermark for late data).
+        ``unique`` says the rows' keys are already distinct, which saves a pass over them.
+        ``within`` (a condition on the table) says where a row of the same key could already be,
+        when its key implies it (a key that holds the tick's id): only those rows are looked at,
+        not the whole log. Rows without a ``_loaded_at`` get the current time (the engine's
+        watermark for late data).
         """
         if not isinstance(rows, pa.Table):
-            return self._insert(name, rows, unique)
+            return self._insert(name, rows, unique, within)
         if rows.num_rows == 0:
             return 0
         if self.server:
-            return self._insert(name, ibis.memtable(rows), unique)
+            return self._insert(name, ibis.memtable(rows), unique, within)
         # An Arrow batch is registered for this one insert and released right after (an Ibis
         # memtable would stay registered, holding its memory, as long as its expression lives).
         self._batches += 1
@@ -254,11 +264,13 @@ class Store:
         raw = self.con.con
         raw.register(view, rows)
         try:
-            return self._insert(name, self.con.table(view), unique)
+            return self._insert(name, self.con.table(view), unique, within)
         finally:
             raw.unregister(view)
 
-    def _insert(self, name: str, rows: ibis.Table, unique: bool) -> int:
+    def _insert(
+        self, name: str, rows: ibis.Table, unique: bool, within: ir.BooleanValue | None
+    ) -> int:
         key = self.keys[name]
         target = self.table(name)
         if "_loaded_at" in target.columns and "_loaded_at" not in rows.columns:
@@ -271,7 +283,8 @@ class Store:
                 rows = rows.filter(first)
             elif not unique:
                 rows = rows.distinct(on=key, keep="first")
-            rows = rows.anti_join(target, key)
+            known = target if within is None else target.filter(within)
+            rows = rows.anti_join(known.select(key), key)
         return self.insert(name, rows)
 
     def insert(self, name: str, rows: ibis.Table) -> int:
