@@ -10,7 +10,7 @@ import pytest
 from animato.engine import Engine
 from animato.engine.ids import in_control
 from animato.store import Store
-from tests.engine.engineplan import customers, event, make_store, rows
+from tests.engine.engineplan import PLAN, customers, event, make_store, rows
 
 
 @pytest.fixture
@@ -296,3 +296,25 @@ def test_segment_enter_fires_on_change_not_on_the_baseline(store: Store) -> None
     assert (entered["customer_id"], entered["entered_at"]) == ("b", datetime(2027, 3, 2, 12))
     left = [r for r in rows(store, "segment_log") if not r["member"]]
     assert left == []
+
+
+def test_steps_without_a_wait_are_all_decided_in_the_tick_their_first_falls_due(
+    tmp_path: Path,
+) -> None:
+    chained = PLAN.replace(
+        "          - {id: t1, wait: 1h, channel: email, template: mail}\n",
+        "          - {id: t1, wait: 1h, channel: email, template: mail}\n"
+        "          - {id: t1b, channel: sms, template: sms}\n"
+        "          - {id: t1c, channel: email, template: mail}\n",
+    )
+    assert chained != PLAN
+    store = make_store(tmp_path, chained)
+    customers(store, {"customer_id": "a"})
+    event(store, "e1", "a", "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=80.0)
+    Engine(store).tick(datetime(2027, 3, 1, 12))
+    sent = rows(store, "messages", customer_id="a")
+    assert sorted((m["step_id"], m["due_at"]) for m in sent) == [
+        ("t1", datetime(2027, 3, 1, 10)),
+        ("t1b", datetime(2027, 3, 1, 12)),  # when t1 is sent: the tick's end, not before
+        ("t1c", datetime(2027, 3, 1, 12)),
+    ]  # t2 waits a day after t1c

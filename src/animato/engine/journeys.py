@@ -214,13 +214,15 @@ def _advanced(store: Store, done: ir.Table, written: pa.Table) -> ir.Table:
     """
     fresh = ibis.memtable(written.select(["enrolment_id", "send_at"]))
     rows = ibis.union(
-        done.select("enrolment_id", "step", "last_send", "held"),
+        done.select("enrolment_id", "step", "last_send", "held", new=False),
         fresh.select(
-            "enrolment_id", step=ibis.literal(1, "int64"), last_send="send_at", held=False
+            "enrolment_id", step=ibis.literal(0, "int64"), last_send="send_at", held=False, new=True
         ),
     )
-    merged = rows.group_by("enrolment_id").aggregate(
-        step=rows.step.sum(), last_send=rows.last_send.max(), held=rows.held.any()
+    merged = rows.group_by("enrolment_id").aggregate(  # (a sum would be a decimal in DuckDB)
+        step=rows.step.max() + rows.count(where=rows.new),
+        last_send=rows.last_send.max(),
+        held=rows.held.any(),
     )
     return store.materialize("tick_done", merged)
 
