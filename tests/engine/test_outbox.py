@@ -276,3 +276,47 @@ def test_a_journey_step_reads_its_trigger_event_in_its_condition_and_its_templat
     assert sent["customer_id"] == "a" and sent["error"] is None
     html = outbox.bodies(store, [sent["message_id"]])[sent["message_id"]]["html"]
     assert "Votre panier de 80.0 €" in html
+
+
+# Per tick, what happens to each of four messages: nothing, postponed (retry in 0-2 days, or at
+# the next tick) or decided for good. A message decided for good is never decided again.
+TURNS = st.lists(
+    st.lists(st.sampled_from(["-", "p0", "p1", "p2", "pn", "final"]), min_size=4, max_size=4),
+    min_size=1,
+    max_size=6,
+)
+WAITING_STORES: dict[str, Store] = {}
+
+
+@settings(max_examples=40, deadline=None)
+@given(turns=TURNS)
+def test_the_waiting_messages_each_tick_keeps_are_those_the_decisions_log_says(
+    turns: list[list[str]],
+) -> None:
+    if not WAITING_STORES:
+        WAITING_STORES["s"] = make_store(Path(tempfile.mkdtemp()) / "plan")
+    store = WAITING_STORES["s"]
+    for table in ("decisions", "waiting", "waiting_meta"):
+        store.clear(table)
+    done: set[int] = set()
+    previous = MAR[0]
+    for t, turn in enumerate(turns):
+        now = MAR[0] + timedelta(days=t + 1)
+        pending = store.materialize("pending", outbox.waiting(store, previous))
+        rows = []
+        for m, what in enumerate(turn):
+            if what == "-" or m in done:
+                continue
+            done |= {m} if what == "final" else set()
+            retry = None if what in ("pn", "final") else now + timedelta(days=int(what[1]))
+            rows.append({"row_id": f"{m}-{t}", "message_id": f"m{m}", "decided_at": now,
+                         "decision": "accepted" if what == "final" else "postponed:cap_week",
+                         "retry_at": retry})  # fmt: skip
+        if rows:
+            schema = store.table("decisions").schema().to_pyarrow()
+            store.append("decisions", pa.Table.from_pylist(rows, schema=schema))
+        outbox.keep(store, pending, now)
+        kept = outbox.waiting(store, now).to_pyarrow().to_pylist()
+        from_log = outbox.waiting(store, MAR[0] - timedelta(days=1)).to_pyarrow().to_pylist()
+        assert sorted(kept, key=str) == sorted(from_log, key=str)
+        previous = now

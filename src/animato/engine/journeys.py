@@ -308,7 +308,9 @@ def _decisions(
         readers = due.filter(
             ibis.or_(*((due.scenario_id == sid) & (due.step == i) for sid, i in reading))
         )
-        flags = engagement.flags(store, readers, now, tick.assume, *_since(store, tick.since))
+        # their messages are due from their entry on: the logs' older rows are skipped
+        first = readers.entered_at.min().to_pyarrow().as_py()
+        flags = engagement.flags(store, readers, now, tick.assume, *_since(store, first))
     context = engagement.attach(context, flags, earlier)
 
     def pair(sid: str, i: int) -> ir.BooleanValue:

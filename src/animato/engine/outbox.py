@@ -31,15 +31,45 @@ ENDED = ("converted", "exited")
 BATCH = 25_000  # candidates decided and rendered at a time (about)
 
 
-def waiting(store: Store) -> ir.Table:
+def waiting(store: Store, previous: datetime | None = None) -> ir.Table:
     """Messages postponed and not decided for good since: ``message_id`` and ``retry_at`` (the
     end of the latest blackout that held them, if one did).
+
+    Read from the ``waiting`` table when the tick of ``previous`` (by default the latest) kept
+    it (:func:`keep`), else computed from the whole decisions log.
     """
+    if previous is None:
+        previous = store.table("ticks").now.max().to_pyarrow().as_py()
+    meta = store.table("waiting_meta").as_of.max().to_pyarrow().as_py()
+    if meta is not None and meta == previous:
+        return store.table("waiting")
     log = store.table("decisions")
     postponed = log.filter(log.decision.startswith("postponed:"))
     final = log.filter(~log.decision.startswith("postponed:")).select("message_id")
-    open_ = postponed.anti_join(final, "message_id")
-    return open_.group_by("message_id").aggregate(retry_at=open_.retry_at.max())
+    return _latest(postponed.anti_join(final, "message_id"))
+
+
+def _latest(postponed: ir.Table) -> ir.Table:
+    return postponed.group_by("message_id").aggregate(retry_at=postponed.retry_at.max())
+
+
+def keep(store: Store, pending: ir.Table, now: datetime) -> None:
+    """Keep in ``waiting`` the messages pending after the tick of ``now``: those pending before
+    it that it did not decide for good, and those it postponed.
+
+    The same rows as :func:`waiting` computes from the log, read by the next tick instead of
+    the whole decisions log.
+    """
+    log = store.table("decisions")
+    mine = log.filter(log.decided_at == now)  # this tick's decisions (zone maps skip the rest)
+    final = mine.filter(~mine.decision.startswith("postponed:")).select("message_id")
+    again = mine.filter(mine.decision.startswith("postponed:")).select("message_id", "retry_at")
+    rows = ibis.union(pending.select("message_id", "retry_at"), again)
+    rows = store.materialize("tick_waiting", _latest(rows.anti_join(final, "message_id")))
+    store.clear("waiting")
+    store.insert("waiting", rows)
+    store.clear("waiting_meta")
+    store.append("waiting_meta", pa.table({"as_of": pa.array([now], pa.timestamp("us"))}))
 
 
 def arbitrate(

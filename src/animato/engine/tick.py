@@ -135,7 +135,7 @@ class Engine:
             # Running now: those running as the tick started, and those it just enrolled.
             enrolled = store.table("enrolments").filter(ibis._.tick_id == tick_id)
             running = store.materialize("tick_running", ibis.union(busy, enrolled))
-            pending = store.materialize("tick_pending", outbox.waiting(store))
+            pending = store.materialize("tick_pending", outbox.waiting(store, previous))
             # No message of a running journey is due before the journey's entry: the older
             # messages and outbox rows are skipped (by their time, as the logs are in time order).
             since = running.entered_at.min().to_pyarrow().as_py()
@@ -163,6 +163,7 @@ class Engine:
             decided = outbox.arbitrate(
                 store, self.plan, retried, interval, tick_id, rendering=self.rendering
             )
+            outbox.keep(store, pending, now)
             result.arbitration_ms = int((time.perf_counter() - arbitrating) * 1000)
             result.decisions = _arbitrated(result.decisions, decided)
             result.duration_ms = int((time.perf_counter() - started) * 1000)

@@ -58,6 +58,8 @@ KEPT: dict[str, tuple[str, ...]] = {
 WITHOUT_CUSTOMERS = (
     "ticks",
     "state_meta",
+    "waiting",  # postponed messages' ids and retry times (the decisions keep their customers)
+    "waiting_meta",
     "quarantine",
     "erased_identities",
     "pauses",  # who paused a scenario from the dashboard
