@@ -77,9 +77,15 @@ def flags(
     journeys' messages.
     """
     sent = outbox.filter((outbox.send_at <= now) & outbox.error.isnull())
-    messages = messages.semi_join(running.select("enrolment_id"), "enrolment_id")
-    mine = messages.select("message_id", "enrolment_id", "step_id").join(
-        sent.select("message_id", "channel"), "message_id"
+    # computed first, so that their few rows, not the outbox's, make the join's hash table
+    messages = store.materialize(
+        "tick_read_messages",
+        messages.semi_join(running.select("enrolment_id"), "enrolment_id").select(
+            "message_id", "enrolment_id", "step_id"
+        ),
+    )
+    mine = store.materialize(
+        "tick_read_sent", messages.join(sent.select("message_id", "channel"), "message_id")
     )
     seen = recorded(store, now, among=mine.select("message_id"))
     mine = mine.left_join(seen, "message_id").drop("message_id_right")
