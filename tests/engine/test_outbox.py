@@ -296,8 +296,14 @@ def test_the_waiting_messages_each_tick_keeps_are_those_the_decisions_log_says(
     if not WAITING_STORES:
         WAITING_STORES["s"] = make_store(Path(tempfile.mkdtemp()) / "plan")
     store = WAITING_STORES["s"]
-    for table in ("decisions", "waiting", "waiting_meta"):
+    for table in ("messages", "decisions", "waiting", "waiting_meta"):
         store.clear(table)
+    row = {"customer_id": "a", "action_id": "panier", "step_id": "t1", "channel": "email",
+           "due_at": MAR[0], "decision": "candidate"}  # fmt: skip
+    sent = [{"message_id": f"m{m}", **row} for m in range(4)]
+    schema = store.table("messages").schema().to_pyarrow()
+    store.append("messages", pa.Table.from_pylist(sent, schema=schema))
+    cands = store.table("messages")
     done: set[int] = set()
     previous = MAR[0]
     for t, turn in enumerate(turns):
@@ -315,7 +321,7 @@ def test_the_waiting_messages_each_tick_keeps_are_those_the_decisions_log_says(
         if rows:
             schema = store.table("decisions").schema().to_pyarrow()
             store.append("decisions", pa.Table.from_pylist(rows, schema=schema))
-        outbox.keep(store, pending, now)
+        outbox.keep(store, pending, cands, now)
         kept = outbox.waiting(store, now).to_pyarrow().to_pylist()
         from_log = outbox.waiting(store, MAR[0] - timedelta(days=1)).to_pyarrow().to_pylist()
         assert sorted(kept, key=str) == sorted(from_log, key=str)

@@ -81,7 +81,8 @@ def _candidates(drawn: list[tuple[str, tuple[str, str], str, int]]) -> list[dict
                 "step_id": step,
                 "channel": channel,
                 "due_at": due,
-                "send_at": due + timedelta(hours=i % 3),
+                # never before the tick, as journeys and campaigns make them
+                "send_at": max(due + timedelta(hours=i % 3), NOW),
                 "decision": "candidate",
                 "tick_id": "T",
                 "variant": None,

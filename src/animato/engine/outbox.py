@@ -10,6 +10,7 @@ its journey waits) until a later decision accepts or drops it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,8 +33,8 @@ BATCH = 25_000  # candidates decided and rendered at a time (about)
 
 
 def waiting(store: Store, previous: datetime | None = None) -> ir.Table:
-    """Messages postponed and not decided for good since: ``message_id`` and ``retry_at`` (the
-    end of the latest blackout that held them, if one did).
+    """Messages postponed and not decided for good since: their ``messages`` row and
+    ``retry_at`` (the end of the latest blackout that held them, if one did).
 
     Read from the ``waiting`` table when the tick of ``previous`` (by default the latest) kept
     it (:func:`keep`), else computed from the whole decisions log.
@@ -46,26 +47,29 @@ def waiting(store: Store, previous: datetime | None = None) -> ir.Table:
     log = store.table("decisions")
     postponed = log.filter(log.decision.startswith("postponed:"))
     final = log.filter(~log.decision.startswith("postponed:")).select("message_id")
-    return _latest(postponed.anti_join(final, "message_id"))
+    open_ = postponed.anti_join(final, "message_id")
+    latest = open_.group_by("message_id").aggregate(retry_at=open_.retry_at.max())
+    return store.table("messages").join(latest, "message_id")
 
 
-def _latest(postponed: ir.Table) -> ir.Table:
-    return postponed.group_by("message_id").aggregate(retry_at=postponed.retry_at.max())
-
-
-def keep(store: Store, pending: ir.Table, now: datetime) -> None:
+def keep(store: Store, pending: ir.Table, cands: ir.Table, now: datetime) -> None:
     """Keep in ``waiting`` the messages pending after the tick of ``now``: those pending before
-    it that it did not decide for good, and those it postponed.
+    it that it did not decide for good, and those of its candidates (``cands``) it postponed.
 
     The same rows as :func:`waiting` computes from the log, read by the next tick instead of
-    the whole decisions log.
+    the whole decisions log (and messages).
     """
     log = store.table("decisions")
     mine = log.filter(log.decided_at == now)  # this tick's decisions (zone maps skip the rest)
     final = mine.filter(~mine.decision.startswith("postponed:")).select("message_id")
     again = mine.filter(mine.decision.startswith("postponed:")).select("message_id", "retry_at")
-    rows = ibis.union(pending.select("message_id", "retry_at"), again)
-    rows = store.materialize("tick_waiting", _latest(rows.anti_join(final, "message_id")))
+    columns = list(store.table("messages").columns)
+    again = cands.select(*columns).join(again, "message_id")
+    rows = ibis.union(pending.select(*columns, "retry_at"), again)
+    rows = rows.anti_join(final, "message_id")
+    # a message's row is the same wherever it comes from: its latest retry time is kept
+    latest = rows.group_by(columns).aggregate(retry_at=rows.retry_at.max())
+    rows = store.materialize("tick_waiting", latest)
     store.clear("waiting")
     store.insert("waiting", rows)
     store.clear("waiting_meta")
@@ -79,20 +83,30 @@ def arbitrate(
     interval: Interval,
     tick_id: str,
     *,
+    paused: Iterable[str] = (),
     rendering: bool = True,
 ) -> dict[str, dict[str, int]]:
-    """Decide this tick's candidates and the pending messages due for a retry; return the
-    decisions counted by action and reason.
+    """Decide this tick's candidates and the pending messages due for a retry (a ``paused``
+    action's wait for it to resume); keep those left waiting; return the decisions counted by
+    action and reason.
 
     Without ``rendering`` (a simulation) accepted messages enter the outbox without content:
     the decisions are the same.
     """
     now = interval.end
     messages = store.table("messages")
-    new = messages.filter((messages.tick_id == tick_id) & (messages.decision == "candidate"))
+    # a candidate is never to be sent before the tick that makes it (journeys and campaigns
+    # move its send time to the tick's end at the earliest): older rows are skipped by time
+    new = messages.filter(
+        (messages.send_at >= now)
+        & (messages.tick_id == tick_id)
+        & (messages.decision == "candidate")
+    )
     new = new.mutate(not_before=ibis.null(messages.send_at.type()))
     due = pending.filter(pending.retry_at.isnull() | (pending.retry_at <= now))
-    retried = messages.join(due, "message_id").select(*new.columns[:-1], not_before=due.retry_at)
+    if paused:
+        due = due.filter(~due.action_id.isin(sorted(paused)))
+    retried = due.select(*new.columns[:-1], not_before=due.retry_at)
     # A message waiting since an earlier tick meets the hard filters again: a consent withdrawn
     # or a suppression added meanwhile drops it before it is rendered.
     new = new.mutate(held=ibis.null("string"))
@@ -168,6 +182,7 @@ def arbitrate(
         if parts:
             scope = this_tick if name == "decisions" else None
             store.append(name, pa.concat_tables(parts), unique=True, within=scope)
+    keep(store, pending, cands, now)
     return counts
 
 

@@ -156,14 +156,15 @@ class Engine:
                 store, self.plan, everyone, interval, compiler, tick_id
             )
             arbitrating = time.perf_counter()
-            retried = pending  # a paused scenario's held messages wait for it to resume
-            if self.paused:
-                halted = store.table("messages").filter(ibis._.action_id.isin(sorted(self.paused)))
-                retried = pending.anti_join(halted.select("message_id"), "message_id")
             decided = outbox.arbitrate(
-                store, self.plan, retried, interval, tick_id, rendering=self.rendering
+                store,
+                self.plan,
+                pending,
+                interval,
+                tick_id,
+                paused=self.paused,
+                rendering=self.rendering,
             )
-            outbox.keep(store, pending, now)
             result.arbitration_ms = int((time.perf_counter() - arbitrating) * 1000)
             result.decisions = _arbitrated(result.decisions, decided)
             result.duration_ms = int((time.perf_counter() - started) * 1000)

@@ -47,6 +47,7 @@ KEPT: dict[str, tuple[str, ...]] = {
     "enrolments": (),
     "journey_log": (),
     "messages": (),
+    "waiting": (),  # the messages rows of the postponed ones
     "decisions": (),
     "segment_log": (),
     "outbox": ("subject", "html", "text", "fields", "content"),
@@ -58,7 +59,6 @@ KEPT: dict[str, tuple[str, ...]] = {
 WITHOUT_CUSTOMERS = (
     "ticks",
     "state_meta",
-    "waiting",  # postponed messages' ids and retry times (the decisions keep their customers)
     "waiting_meta",
     "quarantine",
     "erased_identities",

@@ -334,9 +334,10 @@ PAUSES = ibis.schema(
 
 STATE_META = ibis.schema({"as_of": TS, "loaded_mark": TS, "signature": STRING})
 
-# The messages postponed and not decided for good yet, as of the tick ``waiting_meta`` names: a
-# cache of the decisions log, kept by each tick (see animato.engine.outbox.waiting).
-WAITING = ibis.schema({"message_id": STRING, "retry_at": TS})
+# The messages postponed and not decided for good yet (their ``messages`` row and latest retry
+# time), as of the tick ``waiting_meta`` names: a cache of the decisions log, kept by each tick
+# (see animato.engine.outbox.waiting).
+WAITING = ibis.schema({**MESSAGES, "retry_at": TS})
 WAITING_META = ibis.schema({"as_of": TS})
 
 STATIC_TABLES: dict[str, tuple[ibis.Schema, str]] = {
