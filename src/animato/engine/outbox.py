@@ -69,6 +69,7 @@ def keep(store: Store, pending: ir.Table, cands: ir.Table, now: datetime) -> Non
     rows = rows.anti_join(final, "message_id")
     # a message's row is the same wherever it comes from: its latest retry time is kept
     latest = rows.group_by(columns).aggregate(retry_at=rows.retry_at.max())
+    # computed before ``waiting`` is emptied: ``pending`` may be that very table
     rows = store.materialize("tick_waiting", latest)
     store.clear("waiting")
     store.insert("waiting", rows)
