@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 
 from animato.engine.clock import Interval, existing
 from animato.engine.compile import Compiler
-from animato.engine.ids import in_control_expr, row_id_expr, unit_hash_expr
+from animato.engine.ids import below, in_control_expr, row_id_expr
 from animato.engine.journeys import Contacts, reach, routes
 from animato.engine.state import State
 from animato.plan.model import Campaign, Plan
@@ -148,7 +148,7 @@ def _messages(
     channel, reached = reach(plan, chosen, campaign.channel, campaign.fallback)
     scoped = ibis.literal(f"{plan.salt}:{campaign.id}:") + chosen.customer_id
     control = in_control_expr(plan.salt, "global", chosen.customer_id, plan.global_control) | (
-        unit_hash_expr(scoped) < campaign.holdout
+        below(scoped, campaign.holdout)
     )
     decision = ibis.cases((control, "withheld:control"), else_=reached)
     return chosen.select(

@@ -17,7 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from animato.engine.compile import ENGAGEMENT
-from animato.engine.ids import unit_hash_expr
+from animato.engine.ids import below
 from animato.plan import conditions as c
 from animato.store.store import Store
 
@@ -94,9 +94,9 @@ def flags(
         opened, clicked = known & mine.opened, known & mine.clicked
     else:
         salt = store.plan.salt
-        draw = unit_hash_expr(ibis.literal(f"{salt}:engagement:") + mine.message_id)
-        clicks = mine.channel.isin(CLICKS) & (draw < assume.click_rate)
-        opens = (mine.channel.isin(OPENS) & (draw < assume.open_rate)) | clicks
+        drawn = ibis.literal(f"{salt}:engagement:") + mine.message_id
+        clicks = mine.channel.isin(CLICKS) & below(drawn, assume.click_rate)
+        opens = (mine.channel.isin(OPENS) & below(drawn, assume.open_rate)) | clicks
         opened = ibis.cases((known, mine.opened), else_=opens)
         clicked = ibis.cases((known, mine.clicked), else_=clicks)
     table = mine.select(

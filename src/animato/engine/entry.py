@@ -15,7 +15,7 @@ import ibis.expr.types as ir
 
 from animato.engine.clock import existing
 from animato.engine.compile import Compiler
-from animato.engine.ids import in_control_expr, row_id_expr, unit_hash_expr
+from animato.engine.ids import below, in_control_expr, row_id_expr
 from animato.engine.state import State
 from animato.plan.durations import Duration
 from animato.plan.model import Plan, Scenario
@@ -85,11 +85,14 @@ def enrol(
     blocked = _reentry_blocked(scenarios, enrolments, now)
     out = busy.select(*pair) if blocked is None else ibis.union(busy.select(*pair), blocked)
     chosen = chosen.anti_join(out, pair)
-    holdout = ibis.cases(*((chosen.scenario_id == s.id, s.holdout) for s in scenarios), else_=0.0)
     scoped = ibis.literal(f"{plan.salt}:") + chosen.scenario_id + ":" + chosen.customer_id
+    holdout = ibis.cases(
+        *((chosen.scenario_id == s.id, below(scoped, s.holdout)) for s in scenarios),
+        else_=False,
+    )
     control = ibis.cases(
         (in_control_expr(plan.salt, "global", chosen.customer_id, plan.global_control), "global"),
-        (unit_hash_expr(scoped) < holdout, "holdout"),
+        (holdout, "holdout"),
         else_=ibis.null("string"),
     )
     return chosen.select(

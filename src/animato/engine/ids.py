@@ -9,6 +9,7 @@ agree with Python to the last bit.
 from __future__ import annotations
 
 import hashlib
+import math
 
 import ibis
 import ibis.expr.types as ir
@@ -60,10 +61,24 @@ def unit_hash_expr(text: ir.StringValue) -> ir.FloatingValue:
     return total / float(16**8)
 
 
+def below(text: ir.StringValue, share: float) -> ir.BooleanValue:
+    """Ibis version of ``unit_hash(text) < share``, with a single md5 per row.
+
+    The first eight hex digits of the digest, compared as a string with those of the smallest
+    integer at or above ``share × 16**8``: lower-case hex sorts as its numbers do. (The digit
+    arithmetic of :func:`unit_hash_expr` repeats the md5 sixteen times where the engine cannot
+    share it, inside a CASE.)
+    """
+    if share <= 0:
+        return ibis.literal(False)
+    bound = math.ceil(share * 16**8)  # exact: 16**8 is a power of two
+    if bound >= 16**8:
+        return text.notnull()
+    return _md5(text).substr(0, 8) < f"{bound:08x}"
+
+
 def in_control_expr(
     salt: str, scope: str, customer_id: ir.StringValue, share: float
 ) -> ir.BooleanValue:
     """Ibis version of :func:`in_control`."""
-    if share <= 0:
-        return ibis.literal(False)
-    return unit_hash_expr(ibis.literal(f"{salt}:{scope}:") + customer_id) < share
+    return below(ibis.literal(f"{salt}:{scope}:") + customer_id, share)

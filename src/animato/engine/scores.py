@@ -19,7 +19,7 @@ import pyarrow as pa
 from animato.engine import bgnbd
 from animato.engine.aggregates import aggregate_table
 from animato.engine.compile import Compiler, alive_aggregates
-from animato.engine.ids import row_id, unit_hash_expr
+from animato.engine.ids import below, row_id
 from animato.plan.model import Alive
 from animato.store.store import Store
 
@@ -52,7 +52,7 @@ def fit_history(store: Store, alive: Alive, now: datetime) -> bgnbd.Fit | None:
         return None
     if total > alive.sample:  # a deterministic sample: the parameters hardly move beyond it
         share = alive.sample / total
-        found = found.filter(unit_hash_expr(ibis.literal("fit:") + found.customer_id) < share)
+        found = found.filter(below(ibis.literal("fit:") + found.customer_id, share))
     summary = found.order_by("customer_id").to_pyarrow()  # the same sums, the same fit
     cols = {
         k: np.asarray(summary[k].to_numpy(), dtype=float) for k in ("frequency", "recency", "T")
