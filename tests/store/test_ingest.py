@@ -621,3 +621,29 @@ def test_suppressions_load_with_their_channel_or_all(store: Store, tmp_path: Pat
     loaded = [(r["customer_id"], r["channel"], r["active"]) for r in rows(store, "suppressions")]
     assert loaded == [("c1", "email", True), ("c2", "all", True)]
     assert ingest(store, "suppressions", path).loaded == 0
+
+
+def test_events_are_stored_in_time_order_whatever_the_files_order(
+    store: Store, tmp_path: Path
+) -> None:
+    # a history exported customer by customer: each customer's events over two years
+    times = [
+        datetime(2024, 1, 1)
+        + (i * 7919 % 5000) * (datetime(2026, 1, 1) - datetime(2024, 1, 1)) / 5000
+        for i in range(5000)
+    ]
+    path = tmp_path / "events.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "customer_id": [f"c{i // 50}" for i in range(5000)],
+                "type": ["complaint_opened"] * 5000,
+                "time": times,
+            }
+        ),
+        path,
+    )
+    assert ingest(store, "events", path).loaded == 5000
+    stored = [t for (t,) in store.con.raw_sql("SELECT time FROM events ORDER BY rowid").fetchall()]
+    assert stored == sorted(stored)
+    assert len(set(stored)) == 5000

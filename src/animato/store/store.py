@@ -285,6 +285,8 @@ class Store:
                 rows = rows.distinct(on=key, keep="first")
             known = target if within is None else target.filter(within)
             rows = rows.anti_join(known.select(key), key)
+        if name in schema.ORDERED:
+            rows = rows.order_by(schema.ORDERED[name])
         return self.insert(name, rows)
 
     def insert(self, name: str, rows: ibis.Table) -> int:
