@@ -10,6 +10,7 @@ data contract. Example::
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -267,6 +268,7 @@ def _expected(expected: set[str]) -> str:
     return ", ".join(words)
 
 
+@functools.lru_cache(maxsize=4096)  # the engine compiles the plan's conditions every tick
 def parse(text: str) -> Node:
     """Parse a condition into its AST; raise ``ConditionSyntaxError`` saying where and why."""
     if not isinstance(text, str) or not text.strip():
