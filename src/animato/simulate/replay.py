@@ -167,14 +167,17 @@ def _copy_inputs(plan: Plan, source: Path, target: Path) -> None:
         store.close()
 
 
-def in_time_order(store: Store, block: int = 122_880) -> bool:
-    """Whether the events of a DuckDB store are in time order, or nearly: blocks of ``block``
-    rows (DuckDB's row groups) whose time ranges add up to at most twice the whole history's.
+ROW_GROUP = 122_880  # rows of a DuckDB row group, the unit its min/max statistics skip
+
+
+def in_time_order(store: Store) -> bool:
+    """Whether the events of a DuckDB store are in time order, or nearly: blocks of a row
+    group's rows whose time ranges add up to at most twice the whole history's.
 
     In time order they add up to it; in any other order each block spans most of the history.
     """
     ((spans, whole),) = store.con.raw_sql(
         "SELECT sum(hi - lo), max(hi) - min(lo) FROM (SELECT epoch(max(time)) AS hi,"
-        f" epoch(min(time)) AS lo FROM events GROUP BY rowid // {block})"
+        f" epoch(min(time)) AS lo FROM events GROUP BY rowid // {ROW_GROUP})"
     ).fetchall()
     return spans is None or spans <= 2 * whole

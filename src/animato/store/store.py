@@ -285,12 +285,12 @@ class Store:
                 rows = rows.distinct(on=key, keep="first")
             known = target if within is None else target.filter(within)
             rows = rows.anti_join(known.select(key), key)
-        if name in schema.ORDERED:
-            rows = rows.order_by(schema.ORDERED[name])
         return self.insert(name, rows)
 
     def insert(self, name: str, rows: ibis.Table) -> int:
         """``INSERT INTO name SELECT …``, keys unchecked; the number of rows inserted."""
+        if name in schema.ORDERED:  # each batch in the table's order (see schema.ORDERED)
+            rows = rows.order_by(schema.ORDERED[name])
         columns = ", ".join(self.quote(c) for c in rows.columns)
         self.con._run_pre_execute_hooks(rows)  # registers in-memory (arrow) inputs
         sql = f"INSERT INTO {self.quote(name)} ({columns}) {self.con.compile(rows)}"
