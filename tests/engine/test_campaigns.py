@@ -8,6 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from animato import load_plan
 from animato.engine import Engine
 from animato.engine.campaigns import moments
 from animato.engine.clock import Interval
@@ -145,3 +146,21 @@ def test_a_campaign_skips_customers_created_after_its_moment(tmp_path: Path) -> 
         event(store, f"p-{who}", who, "purchase", datetime(2027, 2, 1), amount=150.0)
     Engine(store).tick(datetime(2027, 3, 3, 12), since=datetime(2027, 3, 3))  # a Wednesday
     assert {m["customer_id"] for m in rows(store, "messages")} == {"big"}
+
+
+def test_a_campaign_moved_later_the_same_day_is_not_sent_twice(tmp_path: Path) -> None:
+    text = PLAN.replace("    scenarios:\n", CAMPAIGNS + "    scenarios:\n", 1)
+    store = make_store(tmp_path / "plan", text)
+    customers(store, {"customer_id": "big", "first_name": "Anne"})
+    event(store, "p-big", "big", "purchase", datetime(2027, 2, 1), amount=150.0)
+    engine = Engine(store)
+    engine.tick(datetime(2027, 3, 3, 9, 30), since=datetime(2027, 3, 3, 8, 30))  # 10:30 Paris
+    assert [m["step_id"] for m in rows(store, "messages")] == ["2027-03-03"]
+    # the same Wednesday's occurrence, now at 17:00: it was sent at 10:00 already
+    moved = text.replace('time: "10:00"', 'time: "17:00"')
+    assert moved != text
+    (tmp_path / "plan" / "plan.yaml").write_text(moved)
+    store.plan = load_plan(tmp_path / "plan")
+    Engine(store).tick(datetime(2027, 3, 3, 18))
+    assert [m["step_id"] for m in rows(store, "messages")] == ["2027-03-03"]
+    assert len(rows(store, "outbox")) == 1

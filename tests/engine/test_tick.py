@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from animato import load_plan
 from animato.engine import Engine
 from animato.engine.ids import in_control
 from animato.store import Store
@@ -318,3 +319,25 @@ def test_steps_without_a_wait_are_all_decided_in_the_tick_their_first_falls_due(
         ("t1b", datetime(2027, 3, 1, 12)),  # when t1 is sent: the tick's end, not before
         ("t1c", datetime(2027, 3, 1, 12)),
     ]  # t2 waits a day after t1c
+
+
+def test_a_step_already_decided_is_not_decided_again_when_a_changed_plan_puts_it_next(
+    tmp_path: Path,
+) -> None:
+    store = make_store(tmp_path / "plan")
+    customers(store, {"customer_id": "a"})
+    event(store, "e1", "a", "cart_abandoned", datetime(2027, 3, 1, 9), cart_value=80.0)
+    Engine(store).tick(datetime(2027, 3, 1, 12), since=datetime(2027, 3, 1))
+    assert [m["step_id"] for m in rows(store, "messages")] == ["t1"]
+    # a new first step: the journey has one step decided, so its next one is t1 again
+    changed = PLAN.replace(
+        "          - {id: t1, wait: 1h, channel: email, template: mail}\n",
+        "          - {id: t0, wait: 1h, channel: email, template: mail}\n"
+        "          - {id: t1, wait: 1h, channel: email, template: mail}\n",
+    )
+    assert changed != PLAN
+    (tmp_path / "plan" / "plan.yaml").write_text(changed)
+    store.plan = load_plan(tmp_path / "plan")
+    daily(Engine(store), datetime(2027, 3, 2, 12), 3)
+    assert [m["step_id"] for m in rows(store, "messages")] == ["t1"]  # never written twice
+    assert len(rows(store, "outbox")) <= 1

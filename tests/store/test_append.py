@@ -1,4 +1,4 @@
-"""Appends skip the rows whose key is already in the table, looking where ``within`` says."""
+"""Appends skip the rows whose key is already in the table, looking among the ``known`` ones."""
 
 from __future__ import annotations
 
@@ -25,16 +25,17 @@ def _decisions(ids: list[str], at: datetime) -> pa.Table:
     )
 
 
-def test_an_append_skips_known_keys_and_looks_only_within_the_rows_it_is_told(
+def test_an_append_skips_known_keys_and_looks_only_among_the_rows_it_is_told(
     tmp_path: Path,
 ) -> None:
     store = Store(load_plan(PLAN), tmp_path / "store.duckdb")
     try:
         assert store.append("decisions", _decisions(["a", "b"], MONDAY)) == 2
         assert store.append("decisions", _decisions(["b", "c"], TUESDAY)) == 1  # b is known
-        today = store.table("decisions").decided_at == TUESDAY
+        log = store.table("decisions")
+        today = log.filter(log.decided_at == TUESDAY)
         # among Tuesday's rows only: c is known there, a (Monday's) is not looked at
-        assert store.append("decisions", _decisions(["a", "c"], TUESDAY), within=today) == 1
+        assert store.append("decisions", _decisions(["a", "c"], TUESDAY), known=today) == 1
         rows = store.table("decisions").to_pyarrow().to_pylist()
     finally:
         store.close()

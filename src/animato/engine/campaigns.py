@@ -98,16 +98,23 @@ def candidates(
     """Write the messages of the campaigns whose moment falls in the tick; count them by
     campaign and hard-filter decision.
     """
-    parts = []
+    parts, occurrences = [], []
     for campaign in plan.campaigns:
         for key, moment in moments(plan, campaign, interval):
             parts.append(
                 _messages(store, campaign, key, moment, current, interval, compiler, tick_id)
             )
+            occurrences.append((campaign.id, key))
     if not parts:
         return {}
     rows = ibis.union(*parts) if len(parts) > 1 else parts[0]
-    store.append("messages", rows, unique=True)
+    # a message's key is its customer, campaign and occurrence: only the rows of the same
+    # campaign and occurrence could have it
+    log = store.table("messages")
+    known = log.filter(
+        ibis.or_(*((log.action_id == action) & (log.step_id == key) for action, key in occurrences))
+    )
+    store.append("messages", rows, unique=True, known=known)
     messages = store.table("messages").filter(ibis._.tick_id == tick_id)
     messages = messages.filter(messages.action_id.isin([c.id for c in plan.campaigns]))
     counted = messages.group_by("action_id", "decision").aggregate(n=messages.count())

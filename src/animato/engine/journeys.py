@@ -37,8 +37,9 @@ class Tick:
 
     ``customers``: the customers with a running journey; ``contacts``: their granted consents
     and suppressions;
-    ``running``: the enrolments not ended before the journeys pass; ``progress``: their decided
-    steps and last send time; ``pending``: the messages arbitration postponed and has not decided
+    ``running``: the enrolments not ended before the journeys pass; ``steps``: their messages
+    decided before this tick (:func:`steps`); ``progress``: their decided steps and last send
+    time; ``pending``: the messages arbitration postponed and has not decided
     for good yet; ``fresh``: the events this tick is the first to see (and the
     history of customers enrolled late), the only ones where a goal or an exit can newly be
     reached; ``assume``: the engagement a simulation assumes where none is recorded.
@@ -47,11 +48,19 @@ class Tick:
     customers: ir.Table
     contacts: Contacts
     running: ir.Table
+    steps: ir.Table
     progress: ir.Table
     fresh: ir.Table
     pending: ir.Table
     assume: engagement.Assumption | None = None
     since: datetime | None = None  # the earliest entry of a running journey
+
+    def logged(self, store: Store) -> ir.Table:
+        """The ``journey_log`` rows that a running journey may have: logged at or after its
+        entry (a goal or an exit after it, a completion at its last step's send time).
+        """
+        log = store.table("journey_log")
+        return log if self.since is None else log.filter(log.time >= self.since)
 
 
 ADDRESS = {"email": "email", "sms": "phone", "call": "phone", "push": "customer_id"}
@@ -113,7 +122,7 @@ def end(
         reason=reason,
         tick_id=ibis.literal(tick_id),
     )
-    if not store.append("journey_log", rows):
+    if not store.append("journey_log", rows, known=tick.logged(store)):
         return {}
     log = store.table("journey_log")
     ended = log.filter((log.tick_id == tick_id) & log.kind.isin(("converted", "exited")))
@@ -144,10 +153,10 @@ def _send_time(interval: Interval, due: datetime, step: Step, zone: str | None) 
 ACTIVE = ("enrolment_id", "customer_id", "entered_at", "control", "anniversary", "event_id")
 
 
-def progress(store: Store, active: ir.Table, pending: ir.Table, since: datetime | None) -> ir.Table:
-    """Per running enrolment: how many steps are decided (``step``), the last send time (the
-    accepted one where arbitration moved it), and whether a step is ``held`` by arbitration
-    (postponed, not yet decided for good): the next step waits for it.
+def steps(store: Store, active: ir.Table, pending: ir.Table, since: datetime | None) -> ir.Table:
+    """The messages of the ``active`` enrolments: their ids, their send time (the accepted one
+    where arbitration moved it), and whether arbitration ``held`` them (postponed, not yet
+    decided for good).
 
     ``since`` is the earliest entry of the ``active`` enrolments, before which none of their
     messages is due.
@@ -155,11 +164,21 @@ def progress(store: Store, active: ir.Table, pending: ir.Table, since: datetime 
     messages, outbox = _since(store, since)
     mine = messages.semi_join(active.select("enrolment_id"), "enrolment_id")
     mine = mine.left_join(outbox.select("message_id", sent_at=outbox.send_at), "message_id")
-    mine = mine.mutate(
-        at=mine.sent_at.fill_null(mine.send_at), held=mine.message_id.isin(pending.message_id)
+    return mine.select(
+        "enrolment_id",
+        "message_id",
+        at=mine.sent_at.fill_null(mine.send_at),
+        held=mine.message_id.isin(pending.message_id),
     )
-    return mine.group_by("enrolment_id").aggregate(
-        step=mine.count(), last_send=mine.at.max(), held=mine.held.any()
+
+
+def progress(steps: ir.Table) -> ir.Table:
+    """Per running enrolment (from its :func:`steps`): how many steps are decided (``step``),
+    the last send time, and whether a step is ``held`` by arbitration: the next step waits
+    for it.
+    """
+    return steps.group_by("enrolment_id").aggregate(
+        step=steps.count(), last_send=steps.at.max(), held=steps.held.any()
     )
 
 
@@ -183,6 +202,9 @@ def advance(
     by_id = {scenario.id: scenario for scenario in scenarios}
     counts: dict[str, dict[str, int]] = {}
     done, pending = tick.progress, scenarios
+    # A message's key is its journey's step: one of the running journeys' messages, or of the
+    # rounds before, could have it (not the rest of the log).
+    known = tick.steps.select("message_id")
     while pending:
         due = _due(store, pending, active, done, interval)
         waiting = due.group_by("scenario_id", "step").aggregate(n=due.count()).to_pyarrow()
@@ -194,7 +216,8 @@ def advance(
         rows = _decisions(store, by_id, pairs, due, tick, current, compiler, interval.end)
         rows = rows.to_pyarrow()
         rows = rows.to_pylist()
-        written = _write(store, by_id, rows, interval, tick_id, counts)
+        written = _write(store, by_id, rows, interval, tick_id, counts, known, tick)
+        known = ibis.union(known, ibis.memtable(written.select(["message_id"])))
         again = {
             sid
             for sid, index in pairs
@@ -364,9 +387,11 @@ def _write(
     interval: Interval,
     tick_id: str,
     counts: dict[str, dict[str, int]],
+    known: ir.Table,
+    tick: Tick,
 ) -> pa.Table:
-    """Write one message row per decision, log the journeys whose last step it was, count;
-    return the rows written.
+    """Write one message row per decision (``known``: the messages that could have their
+    keys), log the journeys whose last step it was, count; return the rows written.
     """
     out, last = [], []
     won = (
@@ -403,9 +428,9 @@ def _write(
         mine[row["decision"]] = mine.get(row["decision"], 0) + 1
     schema = store.table("messages").schema().to_pyarrow()
     written = pa.Table.from_pylist(out, schema=schema)
-    store.append("messages", written)
+    store.append("messages", written, known=known)
     if last:
-        _complete(store, last, tick_id)
+        _complete(store, last, tick_id, tick.logged(store))
     return written
 
 
@@ -510,8 +535,10 @@ def consented(consents: ir.Table, who: ir.Table) -> ir.Table:
     return consent.granted(consents, who)
 
 
-def _complete(store: Store, last: list[dict[str, Any]], tick_id: str) -> None:
-    """Journeys whose last step was just decided end as completed, at that step's send time."""
+def _complete(store: Store, last: list[dict[str, Any]], tick_id: str, logged: ir.Table) -> None:
+    """Journeys whose last step was just decided end as completed, at that step's send time
+    (``logged``: the log rows they may have already).
+    """
     store.append(
         "journey_log",
         pa.Table.from_pylist(
@@ -529,4 +556,5 @@ def _complete(store: Store, last: list[dict[str, Any]], tick_id: str) -> None:
                 for m in last
             ]
         ),
+        known=logged,
     )

@@ -140,13 +140,20 @@ def arbitrate(
     # the events the templates read, for every candidate's customer: one pass, not one a batch
     sources = Sources.prepared(store, cands) if rendering else None
     # a decision's key holds its tick: one of this tick's only could have it already
-    this_tick = store.table("decisions").decided_at == now
-    store.append("decisions", _logged(decided, now, tick_id), unique=True, within=this_tick)
+    log = store.table("decisions")
+    this_tick = log.filter(log.decided_at == now)
+    store.append("decisions", _logged(decided, now, tick_id), unique=True, known=this_tick)
     accepted = decided.filter(decided.decision == "accepted").mutate(
         send_at=decided.decided_send_at
     )
+    # A message is sent at or after it is due: the outbox row a candidate may already have is
+    # sent after the earliest candidate's due time (the log's older rows are skipped by time).
+    first = cands.due_at.min().to_pyarrow().as_py()
+    queued = store.table("outbox")
+    queued = queued.filter(queued.send_at >= first) if first is not None else queued
     if not rendering:
-        store.append("outbox", accepted.mutate(tick_id=ibis.literal(tick_id)), unique=True)
+        rows = accepted.mutate(tick_id=ibis.literal(tick_id))
+        store.append("outbox", rows, unique=True, known=queued)
     else:
         chunks = _chunks(accepted)
         for i in range(chunks):
@@ -181,8 +188,8 @@ def arbitrate(
         _count_failed(counts, rows, failed)
     for name, parts in written.items():
         if parts:
-            scope = this_tick if name == "decisions" else None
-            store.append(name, pa.concat_tables(parts), unique=True, within=scope)
+            scope = this_tick if name == "decisions" else queued
+            store.append(name, pa.concat_tables(parts), unique=True, known=scope)
     keep(store, pending, cands, now)
     return counts
 

@@ -60,7 +60,9 @@ def changes(
             time=ibis.literal(interval.end),
             tick_id=ibis.literal(tick_id),
         )
-        store.append("segment_log", rows)
+        # a row's key holds its tick, whose end is its time: only this tick's rows could have it
+        this_tick = store.table("segment_log").filter(ibis._.time == interval.end)
+        store.append("segment_log", rows, known=this_tick)
         if not baseline:
             out[name] = store.table("segment_log").filter(
                 (ibis._.segment == name) & (ibis._.tick_id == tick_id)

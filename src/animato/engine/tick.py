@@ -139,12 +139,13 @@ class Engine:
             # No message of a running journey is due before the journey's entry: the older
             # messages and outbox rows are skipped (by their time, as the logs are in time order).
             since = running.entered_at.min().to_pyarrow().as_py()
-            progress = journeys.progress(store, running, pending, since)
+            steps = store.materialize("tick_steps", journeys.steps(store, running, pending, since))
             shared = journeys.Tick(
                 customers,
                 contacts,
                 running,
-                store.materialize("tick_progress", progress),
+                steps,
+                store.materialize("tick_progress", journeys.progress(steps)),
                 _fresh_events(store, current, interval, tick_id),
                 pending,
                 self.assume,

@@ -241,22 +241,22 @@ class Store:
         rows: pa.Table | ibis.Table,
         *,
         unique: bool = False,
-        within: ir.BooleanValue | None = None,
+        known: ir.Table | None = None,
     ) -> int:
         """Insert the rows whose key is not in the table yet; return how many were inserted.
 
         ``unique`` says the rows' keys are already distinct, which saves a pass over them.
-        ``within`` (a condition on the table) says where a row of the same key could already be,
-        when its key implies it (a key that holds the tick's id): only those rows are looked at,
-        not the whole log. Rows without a ``_loaded_at`` get the current time (the engine's
-        watermark for late data).
+        ``known`` (a table with the key column) holds every key of the table that one of
+        ``rows`` could have, when the keys say where they can be (a key that holds the tick's
+        id, a time it implies): only those are looked at, not the whole log. Rows without a
+        ``_loaded_at`` get the current time (the engine's watermark for late data).
         """
         if not isinstance(rows, pa.Table):
-            return self._insert(name, rows, unique, within)
+            return self._insert(name, rows, unique, known)
         if rows.num_rows == 0:
             return 0
         if self.server:
-            return self._insert(name, ibis.memtable(rows), unique, within)
+            return self._insert(name, ibis.memtable(rows), unique, known)
         # An Arrow batch is registered for this one insert and released right after (an Ibis
         # memtable would stay registered, holding its memory, as long as its expression lives).
         self._batches += 1
@@ -264,13 +264,11 @@ class Store:
         raw = self.con.con
         raw.register(view, rows)
         try:
-            return self._insert(name, self.con.table(view), unique, within)
+            return self._insert(name, self.con.table(view), unique, known)
         finally:
             raw.unregister(view)
 
-    def _insert(
-        self, name: str, rows: ibis.Table, unique: bool, within: ir.BooleanValue | None
-    ) -> int:
+    def _insert(self, name: str, rows: ibis.Table, unique: bool, known: ir.Table | None) -> int:
         key = self.keys[name]
         target = self.table(name)
         if "_loaded_at" in target.columns and "_loaded_at" not in rows.columns:
@@ -283,7 +281,7 @@ class Store:
                 rows = rows.filter(first)
             elif not unique:
                 rows = rows.distinct(on=key, keep="first")
-            known = target if within is None else target.filter(within)
+            known = target if known is None else known
             rows = rows.anti_join(known.select(key), key)
         return self.insert(name, rows)
 
