@@ -8,7 +8,7 @@ and Ibis' compilation in all (a ``fetch``, a result read into Python, includes i
 it with ``PYTHONPATH=<other checkout>/src`` to time other code on the same store (an A/B of two
 commits, same ticks, same data).
 
-Usage: .venv/bin/python bench/replay_ticks.py DIR --after 75 [--ticks 3] [--statements]
+Usage: .venv/bin/python bench/replay_ticks.py DIR --after 75 [--ticks 3] [--days 90] [--statements]
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("dir", type=Path, help="the folder of bench/simulate.py --keep")
     parser.add_argument("--after", type=int, required=True, help="the saved tick to start from")
     parser.add_argument("--ticks", type=int, default=3)
+    parser.add_argument("--days", type=int, default=DAYS, help="the replay's (simulate --days)")
     parser.add_argument("--statements", action="store_true", help="time each statement")
     args = parser.parse_args()
     saved = args.dir / f"after-{args.after}.duckdb"
@@ -59,7 +60,7 @@ def main() -> None:
         con.compile = _timed(con.compile, spent, "compile ")  # type: ignore[method-assign]
     assume = Assumption(**plan.simulation.assume.model_dump())
     engine = Engine(store, assume=assume, rendering=False)
-    start = END - timedelta(days=DAYS, hours=1)
+    start = END - timedelta(days=args.days, hours=1)
     began = time.perf_counter()
     for i in range(1, args.ticks + 1):
         moment = start + timedelta(days=args.after + i)
