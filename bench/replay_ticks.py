@@ -31,7 +31,7 @@ from animato import load_plan  # noqa: E402
 from animato.engine import Engine  # noqa: E402
 from animato.engine.engagement import Assumption  # noqa: E402
 from animato.store import Store  # noqa: E402
-from bench.simulate import DAYS, END, PLAN  # noqa: E402
+from bench.simulate import DAYS, PLAN, first  # noqa: E402
 
 
 def main() -> None:
@@ -60,7 +60,7 @@ def main() -> None:
         con.compile = _timed(con.compile, spent, "compile ")  # type: ignore[method-assign]
     assume = Assumption(**plan.simulation.assume.model_dump())
     engine = Engine(store, assume=assume, rendering=False)
-    start = END - timedelta(days=args.days, hours=1)
+    start = first(args.days)
     began = time.perf_counter()
     for i in range(1, args.ticks + 1):
         moment = start + timedelta(days=args.after + i)

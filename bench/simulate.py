@@ -39,6 +39,11 @@ END = datetime(2026, 11, 1)
 DAYS = 90
 
 
+def first(days: int) -> datetime:
+    """Where a replay of ``days`` daily ticks starts: its ticks fall at 23:00 UTC."""
+    return END - timedelta(days=days, hours=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -71,7 +76,7 @@ def main() -> None:
                 ingest(store, kind, data / f"{kind}.parquet")  # type: ignore[arg-type]
             store.close()
             print(f"history ingested: {time.perf_counter() - t0:.1f} s")
-        start = END - timedelta(days=args.days) - timedelta(hours=1)
+        start = first(args.days)
         folder = work / "simulation"
         if not args.report_only:
             shutil.rmtree(folder, ignore_errors=True)
