@@ -26,6 +26,8 @@ data:
     cart_abandoned: {properties: {cart_value: number}}
     complaint_opened: {}
 conventions:
+  definitions:
+    relancable: "count(cart_abandoned) > count(cart_abandoned, 7d) and days_since(cart_abandoned) < 400"
   segments:
     gros_client: "sum(purchase.amount, 365d) >= 100"
   exclusions:

@@ -53,7 +53,7 @@ def as_rows(table: Any) -> list[dict[str, Any]]:
 event_rows = st.lists(
     st.tuples(
         st.sampled_from(PEOPLE),
-        st.sampled_from(["purchase", "complaint_opened"]),
+        st.sampled_from(["purchase", "complaint_opened", "cart_abandoned"]),
         st.integers(0, 24 * 120),  # hours after BASE
         st.integers(1, 200),
     ),

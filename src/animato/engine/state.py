@@ -2,10 +2,11 @@
 
 The state is a cache of the events table (``customer_state``): one row per customer with a column
 per aggregate the plan's conditions and inactivity triggers need, as of the last tick. A tick
-recomputes only the customers it touches: those with events new to it (by event time, or loaded
+updates only the customers it touches: those with events new to it (by event time, or loaded
 since the previous tick however old they are) and those with an event leaving one of the plan's
-windows. A daily tick therefore costs what the day's activity costs, not what the history costs.
-The events explain every value; the state is rebuilt from them when the plan's aggregates change.
+windows. Counts and first/last times move by the events that entered and left; the types with
+other aggregates are recomputed from those customers' events of the type. The events explain
+every value; the state is rebuilt from them when the plan's aggregates change.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -140,6 +142,7 @@ def refresh(store: Store, compiler: Compiler, now: datetime) -> State:
         or last["signature"] != signature
         or STATE not in con.list_tables()
         or now < last["as_of"]
+        or last["loaded_mark"] is None
     )
     recent = since = None
     if rebuild or last is None:
@@ -154,12 +157,10 @@ def refresh(store: Store, compiler: Compiler, now: datetime) -> State:
         )
         refreshed = 0
         if now != since or mark != last["loaded_mark"]:
-            who = store.materialize("_touched", _touched(events, recent, aggs, since, now))
-            fresh = aggregate_table(events, aggs, now, who)
-            assert fresh is not None
-            store.delete(STATE, "customer_id", who)
-            store.insert(STATE, fresh)
-            refreshed = int(who.count().to_pyarrow().as_py())
+            moved = _update(store.table(STATE), events, recent, aggs, last, now)
+            fresh = store.materialize("_fresh", moved)
+            store.delete(STATE, "customer_id", fresh)
+            refreshed = store.insert(STATE, fresh)
     store.clear(META)
     store.append(
         META,
@@ -174,26 +175,114 @@ def refresh(store: Store, compiler: Compiler, now: datetime) -> State:
     return State(con.table(STATE), events, now, refreshed, recent, since)
 
 
-def _touched(
-    events: ir.Table, recent: ir.Table, aggs: list[Aggregate], as_of: datetime, now: datetime
-) -> ir.Table:
-    """Customers whose aggregates may differ between ``as_of`` and ``now``: with ``recent``
-    events, or with an event leaving a window.
+def mergeable(agg: Aggregate) -> bool:
+    """Whether the state moves an aggregate along by the events that enter and leave it: a
+    count adds and subtracts exactly; a first or last time over all history only adds.
+
+    The others (sums in floating point, medians, a windowed minimum…) are recomputed from the
+    customer's events of their type.
     """
-    parts = [recent.select("customer_id")]
-    leaving: dict[Duration, set[str]] = {}
+    return agg.func == "count" or (agg.func in ("last_time", "first_time") and agg.window is None)
+
+
+def _update(
+    held: ir.Table,
+    events: ir.Table,
+    recent: ir.Table,
+    aggs: list[Aggregate],
+    last: dict[str, Any],
+    now: datetime,
+) -> ir.Table:
+    """The state rows, at ``now``, of the customers whose aggregates may have moved since the
+    state's time: those with events new to this tick, or with an event leaving a window.
+
+    A :func:`mergeable` aggregate is its held value plus what entered minus what left. An
+    event type with another kind of aggregate has all its aggregates recomputed from its
+    events, for the customers with one of them entering or leaving.
+    """
+    moved = _moved(events, recent, aggs, last["as_of"], last["loaded_mark"], now)
+    entered, left = moved.sign == 1, moved.sign == -1
+    change: dict[str, Any] = {}
+    for agg in filter(mergeable, aggs):
+        mine = moved.type == agg.event
+        if agg.func == "last_time":
+            value = moved.time.max(where=entered & mine)
+        elif agg.func == "first_time":
+            value = moved.time.min(where=entered & mine)
+        elif agg.window is None:
+            value = moved.count(where=entered & mine)
+        else:
+            since, until = last["as_of"] - agg.window.delta(), now - agg.window.delta()
+            value = moved.count(where=entered & mine & (moved.time > until)) - moved.count(
+                where=left & mine & (moved.time > since) & (moved.time <= until)
+            )
+        change[f"{agg.column}__change"] = value
+    redo = sorted({a.event for a in aggs if not mergeable(a)})
+    change["_redo"] = moved.count(where=moved.type.isin(redo)) if redo else ibis.literal(0)
+    delta = moved.group_by("customer_id").aggregate(**change)
+    rows = delta.left_join(held.mutate(_held=ibis.literal(True)), "customer_id")
+    rows = rows.drop("customer_id_right")
+    if redo:
+        again = aggregate_table(
+            events.filter(events.type.isin(redo)),
+            [a for a in aggs if a.event in redo],
+            now,
+            delta.filter(delta._redo > 0),
+        )
+        assert again is not None
+        again = again.rename({f"{c}__again": c for c in again.columns if c != "customer_id"})
+        rows = rows.left_join(again, "customer_id").drop("customer_id_right")
+    columns: dict[str, Any] = {}
+    for agg in aggs:
+        old = rows[agg.column]
+        if not mergeable(agg):  # recomputed if its type moved, else as held (or none yet)
+            again = rows[f"{agg.column}__again"]
+            none = ibis.literal(0) if agg.func in ("count", "days") else ibis.null(old.type())
+            held_or_none = rows._held.fill_null(False).ifelse(old, none)
+            columns[agg.column] = (rows._redo > 0).ifelse(again, held_or_none)
+            continue
+        new = rows[f"{agg.column}__change"]
+        if agg.func == "count":
+            columns[agg.column] = old.fill_null(0) + new
+        else:
+            pick = ibis.greatest if agg.func == "last_time" else ibis.least
+            columns[agg.column] = pick(old.fill_null(new), new.fill_null(old))
+    return rows.select("customer_id", **columns)
+
+
+def _moved(
+    events: ir.Table,
+    recent: ir.Table,
+    aggs: list[Aggregate],
+    as_of: datetime,
+    mark: datetime,
+    now: datetime,
+) -> ir.Table:
+    """The events that enter the state (``sign`` 1: new to this tick) or leave a window
+    (``sign`` -1: counted at ``as_of``, being of a time up to it and loaded by then, and out of
+    the window at ``now``).
+
+    Each window's leavers are a range of times, which DuckDB finds by the row groups' min/max.
+    """
+    windows: dict[Duration, set[str]] = {}
     for agg in aggs:
         if agg.window is not None:
-            leaving.setdefault(agg.window, set()).add(agg.event)
-    for window, types in sorted(leaving.items(), key=lambda item: str(item[0])):
-        delta = window.delta()
-        gone = (
-            events.type.isin(sorted(types))
-            & (events.time > as_of - delta)
-            & (events.time <= now - delta)
-        )
-        parts.append(events.filter(gone).select("customer_id"))
-    return ibis.union(*parts, distinct=True) if len(parts) > 1 else parts[0].distinct()
+            windows.setdefault(agg.window, set()).add(agg.event)
+    keep = ["customer_id", "type", "time"]
+    moved = recent.select(*keep).mutate(sign=ibis.literal(1, "int8"))
+    leaving = [
+        events.filter(
+            events.type.isin(sorted(types)),
+            events.time > as_of - window.delta(),
+            events.time <= min(as_of, now - window.delta()),
+            events._loaded_at <= mark,
+        ).select("event_id", *keep)
+        for window, types in sorted(windows.items(), key=lambda item: str(item[0]))
+    ]
+    if not leaving:
+        return moved
+    gone = ibis.union(*leaving, distinct=True)  # an event may leave two windows at once
+    return ibis.union(moved, gone.select(*keep).mutate(sign=ibis.literal(-1, "int8")))
 
 
 def _new_events(
