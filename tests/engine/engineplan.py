@@ -27,7 +27,7 @@ data:
     complaint_opened: {}
 conventions:
   definitions:
-    relancable: "count(cart_abandoned) > count(cart_abandoned, 7d) and days_since(cart_abandoned) < 400"
+    relance: "count(cart_abandoned) > count(cart_abandoned, 7d) and days_since(cart_abandoned) < 9"
   segments:
     gros_client: "sum(purchase.amount, 365d) >= 100"
   exclusions:
