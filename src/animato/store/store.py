@@ -32,6 +32,10 @@ from animato.settings import SERVERS, side_prefix
 from animato.store import schema
 
 DEFAULT_LOCATION = Path(".animato") / "store.duckdb"
+# DuckDB folds its write-ahead log into the file past this size. Every checkpoint compresses
+# again the last, partly filled row group of each log a tick appends to: at the default 16 MB,
+# each tick of a million customers checkpointed, and spent a second doing it (bench/simulate.py).
+CHECKPOINT = "128MB"
 
 
 def memory_limit() -> str:
@@ -132,7 +136,9 @@ class Store:
             else:
                 if self.location != ":memory:":
                     Path(self.location).parent.mkdir(parents=True, exist_ok=True)
-                self.con = ibis.duckdb.connect(self.location, memory_limit=memory_limit())
+                self.con = ibis.duckdb.connect(
+                    self.location, memory_limit=memory_limit(), checkpoint_threshold=CHECKPOINT
+                )
         except Exception as exc:  # duckdb raises its own IOException for locked files
             raise StoreError(f"cannot open the store {self.location}: {exc}") from exc
         self.keys: dict[str, str] = {}
