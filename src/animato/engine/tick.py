@@ -128,13 +128,15 @@ class Engine:
             )
             everyone = current
             customers, contacts, current = _involved(store, current, busy, cands)
+            enrolled = None
             if cands is not None:
-                result.enrolments = self._enrol(
-                    cands, customers, current, busy, now, compiler, tick_id
-                )
+                enrolled = self._enrol(cands, customers, current, busy, now, compiler, tick_id)
+            if enrolled is not None:
+                result.enrolments = _count_by_scenario(enrolled)
             # Running now: those running as the tick started, and those it just enrolled.
-            enrolled = store.table("enrolments").filter(ibis._.tick_id == tick_id)
-            running = store.materialize("tick_running", ibis.union(busy, enrolled))
+            running = store.materialize(
+                "tick_running", busy if enrolled is None else ibis.union(busy, enrolled)
+            )
             pending = store.materialize("tick_pending", outbox.waiting(store, previous))
             # No message of a running journey is due before the journey's entry: the older
             # messages and outbox rows are skipped (by their time, as the logs are in time order).
@@ -146,7 +148,7 @@ class Engine:
                 running,
                 steps,
                 store.materialize("tick_progress", journeys.progress(steps)),
-                _fresh_events(store, current, interval, tick_id),
+                _fresh_events(store, current, interval, enrolled),
                 pending,
                 self.assume,
                 since,
@@ -197,19 +199,27 @@ class Engine:
         now: datetime,
         compiler: Compiler,
         tick_id: str,
-    ) -> dict[str, int]:
-        """Enrol the tick's candidates; return the new enrolments per scenario."""
+    ) -> ir.Table | None:
+        """Enrol the tick's candidates; return the new enrolments (``None`` when none)."""
         waiting = _count_by_scenario(cands)
         entering = [s for s in self.plan.scenarios if waiting.get(s.id) and s.id not in self.paused]
         if not entering:
-            return {}
-        enrolments = self.store.table("enrolments")
+            return None
+        store = self.store
         new = entry.enrol(
-            self.plan, entering, cands, customers, current, enrolments, busy, now, compiler, tick_id
+            self.plan,
+            entering,
+            cands,
+            customers,
+            current,
+            store.table("enrolments"),
+            busy,
+            now,
+            compiler,
+            tick_id,
         )
-        if not self.store.append("enrolments", new):
-            return {}
-        return _count_by_scenario(enrolments.filter(enrolments.tick_id == tick_id))
+        enrolled = store.materialize("tick_enrolled", store.novel("enrolments", new))
+        return enrolled if store.insert("enrolments", enrolled) else None
 
     def _journeys(
         self,
@@ -269,7 +279,9 @@ def _involved(
     )
 
 
-def _fresh_events(store: Store, current: State, interval: Interval, tick_id: str) -> ir.Table:
+def _fresh_events(
+    store: Store, current: State, interval: Interval, enrolled: ir.Table | None
+) -> ir.Table:
     """The events this tick is the first to see, and the history of customers enrolled late.
 
     Goals and exits are looked for in them only: an earlier tick saw the rest. A customer whose
@@ -278,10 +290,9 @@ def _fresh_events(store: Store, current: State, interval: Interval, tick_id: str
     events = store.table("events")
     if current.recent is None:
         return events
-    enrolments = store.table("enrolments")
-    late = enrolments.filter(
-        (enrolments.tick_id == tick_id) & (enrolments.entered_at <= interval.start)
-    )
+    if enrolled is None:
+        return current.recent
+    late = enrolled.filter(enrolled.entered_at <= interval.start)
     if not late.count().to_pyarrow().as_py():
         return current.recent
     history = events.semi_join(late.select("customer_id"), "customer_id")

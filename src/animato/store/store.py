@@ -275,6 +275,13 @@ class Store:
             raw.unregister(view)
 
     def _insert(self, name: str, rows: ibis.Table, unique: bool, known: ir.Table | None) -> int:
+        return self.insert(name, self.novel(name, rows, unique=unique, known=known))
+
+    def novel(
+        self, name: str, rows: ibis.Table, *, unique: bool = False, known: ir.Table | None = None
+    ) -> ir.Table:
+        """The rows :meth:`append` would insert, in the table's columns (to keep them at hand
+        after they are inserted with :meth:`insert`)."""
         key = self.keys[name]
         target = self.table(name)
         if "_loaded_at" in target.columns and "_loaded_at" not in rows.columns:
@@ -289,7 +296,7 @@ class Store:
                 rows = rows.distinct(on=key, keep="first")
             known = target if known is None else known
             rows = rows.anti_join(known.select(key), key)
-        return self.insert(name, rows)
+        return rows
 
     def insert(self, name: str, rows: ibis.Table) -> int:
         """``INSERT INTO name SELECT …``, keys unchecked; the number of rows inserted."""
