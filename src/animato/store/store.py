@@ -36,6 +36,9 @@ DEFAULT_LOCATION = Path(".animato") / "store.duckdb"
 # again the last, partly filled row group of each log a tick appends to: at the default 16 MB,
 # each tick of a million customers checkpointed, and spent a second doing it (bench/simulate.py).
 CHECKPOINT = "128MB"
+# Ibis merges nested selects before it writes SQL; the databases' planners do it anyway, and a
+# tick's hundred statements spent a third of their compile time on it (bench/replay_ticks.py).
+ibis.options.sql.fuse_selects = False
 
 
 def memory_limit() -> str:
