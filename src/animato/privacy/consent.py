@@ -28,10 +28,18 @@ def latest(consents: ir.Table) -> ir.Table:
 
 
 def granted(consents: ir.Table, who: ir.Table) -> ir.Table:
-    """(customer, channel, purpose) of those of ``who`` whose last consent event is a grant."""
+    """(customer, channel, purpose) of those of ``who`` whose last consent event is a grant.
+
+    The same reading as :func:`latest`, in one aggregation rather than a ranking: the last
+    event is a grant when the last grant is later than the last withdrawal (a withdrawal at
+    the same time wins).
+    """
     mine = consents.semi_join(who.select("customer_id").distinct(), "customer_id")
-    last = latest(mine)
-    return last.filter(last.granted).select(*KEY)
+    last = mine.group_by(KEY).aggregate(
+        grant=mine.time.max(where=mine.granted), withdrawal=mine.time.max(where=~mine.granted)
+    )
+    kept = last.grant.notnull() & (last.withdrawal.isnull() | (last.grant > last.withdrawal))
+    return last.filter(kept).select(*KEY)
 
 
 def state(store: Store, customer_id: str) -> list[dict[str, Any]]:
