@@ -4,16 +4,20 @@
 ticks (``DIR/after-N.duckdb``). This script copies one of them, runs the next ticks through the
 production tick (nothing rendered, as in a simulation) and prints each tick's time and decisions;
 ``--statements`` adds the time of each SQL statement, summed by the animato line that ran it,
-and Ibis' compilation in all (a ``fetch``, a result read into Python, includes its own). Run
+and Ibis' compilation in all (a ``fetch``, a result read into Python, includes its own);
+``--explain state:161`` prints DuckDB's operators (time over threads, rows) of the statements
+run from those lines. Run
 it with ``PYTHONPATH=<other checkout>/src`` to time other code on the same store (an A/B of two
 commits, same ticks, same data).
 
 Usage: .venv/bin/python bench/replay_ticks.py DIR --after 75 [--ticks 3] [--days 90] [--statements]
+       [--explain LINE,...]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import time
@@ -41,6 +45,9 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=3)
     parser.add_argument("--days", type=int, default=DAYS, help="the replay's (simulate --days)")
     parser.add_argument("--statements", action="store_true", help="time each statement")
+    parser.add_argument(
+        "--explain", default="", help="operators of the statements of these lines: state:161,..."
+    )
     args = parser.parse_args()
     saved = args.dir / f"after-{args.after}.duckdb"
     if not saved.exists():
@@ -58,6 +65,10 @@ def main() -> None:
         con.raw_sql = _timed(con.raw_sql, spent, "")  # type: ignore[method-assign]
         con.to_pyarrow = _timed(con.to_pyarrow, spent, "fetch ")  # type: ignore[method-assign]
         con.compile = _timed(con.compile, spent, "compile ")  # type: ignore[method-assign]
+    if args.explain:
+        lines = set(args.explain.split(","))
+        con = store.con
+        con.raw_sql = _explained(con.raw_sql, con.con, lines, args.dir)  # type: ignore[method-assign]
     assume = Assumption(**plan.simulation.assume.model_dump())
     engine = Engine(store, assume=assume, rendering=False)
     start = first(args.days)
@@ -76,6 +87,46 @@ def main() -> None:
         print(f"{seconds:8.2f} s  {where}")
 
 
+def _caller() -> str:
+    """The animato line (outside the store) that runs the current statement."""
+    frames = traceback.extract_stack(limit=16)[:-2]
+    mine = [f for f in frames if "/animato/" in f.filename and "/store/" not in f.filename]
+    return f"{Path(mine[-1].filename).stem}:{mine[-1].lineno}" if mine else "?"
+
+
+def _explained(call: Callable[..., Any], raw: Any, lines: set[str], folder: Path) -> Any:
+    """``call``, printing DuckDB's operators (time, rows) for the statements run from ``lines``."""
+    out = folder / "profile.json"
+
+    def explained(sql: Any, *args: Any, **kwargs: Any) -> Any:
+        where = _caller()
+        if where not in lines or not isinstance(sql, str):
+            return call(sql, *args, **kwargs)
+        raw.execute("PRAGMA enable_profiling='json'")
+        raw.execute(f"PRAGMA profiling_output='{out}'")
+        try:
+            return call(sql, *args, **kwargs)
+        finally:
+            raw.execute("PRAGMA disable_profiling")
+            tree = json.loads(out.read_text())
+            print(f"{where}: {tree.get('latency', 0):.2f} s")
+            _operators(tree, 1)
+
+    return explained
+
+
+def _operators(node: dict[str, Any], depth: int) -> None:
+    """The operators of a profile taking 10 ms or more, as a tree."""
+    seconds = node.get("operator_timing", 0)
+    if seconds >= 0.01:
+        info = node.get("extra_info") or {}
+        told = {k: str(info[k])[:90] for k in ("Table", "Join Type", "Conditions") if k in info}
+        rows = node.get("operator_cardinality")
+        print(f"{seconds:8.3f} s {'  ' * depth}{node.get('operator_type')} rows={rows} {told}")
+    for child in node.get("children", []):
+        _operators(child, depth + 1)
+
+
 def _timed(call: Callable[..., Any], spent: Counter[str], kind: str) -> Callable[..., Any]:
     """``call``, its time added to ``spent`` under the animato line that called it."""
 
@@ -84,10 +135,8 @@ def _timed(call: Callable[..., Any], spent: Counter[str], kind: str) -> Callable
         try:
             return call(*args, **kwargs)
         finally:
-            frames = traceback.extract_stack(limit=14)[:-1]
-            mine = [f for f in frames if "/animato/" in f.filename and "/store/" not in f.filename]
-            where = f"{Path(mine[-1].filename).stem}:{mine[-1].lineno}" if mine else "?"
-            spent[kind + ("" if kind == "compile " else where)] += time.perf_counter() - t0
+            where = "" if kind == "compile " else _caller()
+            spent[kind + where] += time.perf_counter() - t0
 
     return timed
 

@@ -341,3 +341,25 @@ def test_a_step_already_decided_is_not_decided_again_when_a_changed_plan_puts_it
     daily(Engine(store), datetime(2027, 3, 2, 12), 3)
     assert [m["step_id"] for m in rows(store, "messages")] == ["t1"]  # never written twice
     assert len(rows(store, "outbox")) == 1  # t1, accepted once
+
+
+def test_ticks_leave_no_rows_of_theirs_registered_in_the_database(tmp_path: Path) -> None:
+    """Rows a tick makes in Python (a round's messages, arbitration's lookups) are copied into
+    temporary tables and released: a store that ticks every 15 minutes for months does not
+    pile them up (an Ibis memtable stays registered until the process exits)."""
+    chained = PLAN.replace(
+        "          - {id: t1, wait: 1h, channel: email, template: mail}\n",
+        "          - {id: t1, wait: 1h, channel: email, template: mail}\n"
+        "          - {id: t1b, channel: sms, template: sms}\n",
+    )
+    store = make_store(tmp_path, chained)
+    customers(store, *({"customer_id": c, "phone": "+33600000001"} for c in "abcd"))
+    engine = Engine(store)
+    for day in range(1, 6):
+        for c in "abcd":
+            moment = datetime(2027, 3, day, 9)
+            event(store, f"{c}{day}", c, "cart_abandoned", moment, cart_value=80.0)
+        engine.tick(datetime(2027, 3, day, 12))
+    assert len(rows(store, "messages")) > 8  # rounds and arbitration ran
+    views = store.con.con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+    assert views == []

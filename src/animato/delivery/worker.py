@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import ibis
 import pyarrow as pa
 
 from animato.delivery.channel import Adapter, Outcome, Outgoing
@@ -222,7 +221,9 @@ class Worker:
         if not rows:
             return [], []
         store = self.store
-        who = ibis.memtable(pa.table({"customer_id": sorted({r["customer_id"] for r in rows})}))
+        who = store.load(
+            "_deliver_who", pa.table({"customer_id": sorted({r["customer_id"] for r in rows})})
+        )
         people = store.table("customers").semi_join(who, "customer_id")
         wanted = [c for c in ("customer_id", "email", "phone") if c in people.columns]
         found = {r["customer_id"]: r for r in people.select(*wanted).to_pyarrow().to_pylist()}

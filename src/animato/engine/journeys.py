@@ -205,6 +205,7 @@ def advance(
     # A message's key is its journey's step: one of the running journeys' messages, or of the
     # rounds before, could have it (not the rest of the log).
     known = tick.steps.select("message_id")
+    rounds = 0
     while pending:
         due = _due(store, pending, active, done, interval)
         waiting = due.group_by("scenario_id", "step").aggregate(n=due.count()).to_pyarrow()
@@ -217,7 +218,10 @@ def advance(
         rows = rows.to_pyarrow()
         rows = rows.to_pylist()
         written = _write(store, by_id, rows, interval, tick_id, counts, known, tick)
-        known = ibis.union(known, ibis.memtable(written.select(["message_id"])))
+        rounds += 1
+        known = ibis.union(
+            known, store.load(f"tick_written_{rounds}", written.select(["message_id"]))
+        )
         again = {
             sid
             for sid, index in pairs
@@ -235,7 +239,7 @@ def _advanced(store: Store, done: ir.Table, written: pa.Table) -> ir.Table:
     The round's messages are not in the outbox nor pending yet: their send time is their own,
     and they hold nothing back. The same as :func:`progress` again, without reading the logs.
     """
-    fresh = ibis.memtable(written.select(["enrolment_id", "send_at"]))
+    fresh = store.load("tick_round", written.select(["enrolment_id", "send_at"]))
     rows = ibis.union(
         done.select("enrolment_id", "step", "last_send", "held", new=False),
         fresh.select(

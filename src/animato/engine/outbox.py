@@ -338,7 +338,7 @@ def _scheduled(store: Store, cands: list[Candidate]) -> list[tuple[str, str, dat
         return []
     reach = max([*WINDOWS.values(), *Rules.of(store.plan).gaps])
     first = min(c.send_at for c in cands) - reach
-    who = ibis.memtable(pa.table({"customer_id": sorted({c.customer_id for c in cands})}))
+    who = store.load("tick_who", pa.table({"customer_id": sorted({c.customer_id for c in cands})}))
     outbox = store.table("outbox")
     near = outbox.filter(outbox.send_at > first).semi_join(who, "customer_id")
     found = near.select("customer_id", "channel", "send_at").to_pyarrow().to_pylist()

@@ -152,7 +152,7 @@ def _timing(
             "_retry_at": pa.array(out["_retry_at"], stamp),
         }
     )
-    return store.materialize("tick_timing", ibis.memtable(table))
+    return store.load("tick_timing", table)
 
 
 def _refusals(store: Store, rules: Rules, accepted: ir.Table) -> ir.Table | None:

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -146,7 +145,7 @@ def _identities(store: Store, ids: list[str]) -> dict[str, set[tuple[str, str]]]
     every version of its profile included.
     """
     found: dict[str, set[tuple[str, str]]] = {}
-    wanted = ibis.memtable(pa.table({"customer_id": ids}))
+    wanted = store.load("_erased", pa.table({"customer_id": pa.array(ids, pa.string())}))
     for name in ("customers", "customer_versions"):
         table = store.table(name)
         columns = [c for c in ("customer_id", "email", "phone") if c in table.columns]

@@ -155,7 +155,7 @@ def _offer(offer: Offer, send_at: datetime) -> dict[str, Any]:
 
 def _customers(store: Store, who: list[str], history: ir.Table) -> dict[str, dict[str, Any]]:
     """Each customer's fields and computed fields, as plain data."""
-    ids = ibis.memtable(pa.table({"customer_id": pa.array(who, pa.string())}))
+    ids = store.load("_render_who", pa.table({"customer_id": pa.array(who, pa.string())}))
     table = store.table("customers")
     found = table.semi_join(ids, "customer_id").drop("_version", "_loaded_at")
     people = {r["customer_id"]: _plain(r) for r in found.to_pyarrow().to_pylist()}
@@ -206,7 +206,9 @@ def _journeys(
     """Per enrolment: its trigger event's properties and its anniversary number."""
     if not enrolment_ids:
         return {}
-    ids = ibis.memtable(pa.table({"enrolment_id": pa.array(sorted(set(enrolment_ids)))}))
+    ids = store.load(
+        "_render_journeys", pa.table({"enrolment_id": pa.array(sorted(set(enrolment_ids)))})
+    )
     enrolments = store.table("enrolments").semi_join(ids, "enrolment_id")
     props = list(event_properties(store.plan))
     events = triggers.select("event_id", "type", "time", *props)

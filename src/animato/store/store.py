@@ -367,6 +367,24 @@ class Store:
             self.con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {select}')
         return self.con.table(name)
 
+    def load(self, name: str, rows: pa.Table) -> ir.Table:
+        """Arrow ``rows`` in the temporary table ``name`` (made anew), which it returns.
+
+        For rows made in Python tick after tick: an Ibis memtable stays registered, holding its
+        rows, until the process exits; these are released once copied.
+        """
+        if self.server:
+            return self.materialize(name, ibis.memtable(rows))
+        self._batches += 1
+        view = f"_load_{self._batches}"
+        raw = self.con.con
+        raw.register(view, rows)
+        try:
+            raw.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "{view}"')
+        finally:
+            raw.unregister(view)
+        return self.con.table(name)
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Everything inside lands together, or nothing does."""

@@ -13,7 +13,6 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-import ibis
 import pyarrow as pa
 
 from animato.delivery.ledger import suppress
@@ -59,7 +58,7 @@ class Recorder:
             return self._append(rows)
 
     def _append(self, rows: list[dict[str, Any]]) -> int:
-        hits = ibis.memtable(pa.Table.from_pylist(rows))
+        hits = self.store.load("_tracking_hits", pa.Table.from_pylist(rows))
         outbox = self.store.table("outbox").select("message_id", "customer_id", "action_id",
                                                    "step_id")  # fmt: skip
         known = hits.join(outbox, "message_id")
