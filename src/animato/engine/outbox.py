@@ -139,15 +139,10 @@ def arbitrate(
     written: dict[str, list[pa.Table]] = {"decisions": [], "outbox": []}
     # the events the templates read, for every candidate's customer: one pass, not one a batch
     sources = Sources.prepared(store, cands) if rendering else None
-    # a decision's key holds its tick: one of this tick's only could have it already, and a
-    # tick runs once: its first decisions find none (and the 800,000 of a campaign day are
-    # not looked for)
+    # a decision's key holds its tick: one of this tick's only could have it already
     log = store.table("decisions")
     this_tick = log.filter(log.decided_at == now)
-    if int(this_tick.count().to_pyarrow().as_py()):
-        store.append("decisions", _logged(decided, now, tick_id), unique=True, known=this_tick)
-    else:
-        store.insert("decisions", _logged(decided, now, tick_id))
+    store.append("decisions", _logged(decided, now, tick_id), unique=True, known=this_tick)
     accepted = decided.filter(decided.decision == "accepted").mutate(
         send_at=decided.decided_send_at
     )

@@ -257,7 +257,8 @@ class Store:
         ``unique`` says the rows' keys are already distinct, which saves a pass over them.
         ``known`` (a table with the key column) holds every key of the table that one of
         ``rows`` could have, when the keys say where they can be (a key that holds the tick's
-        id, a time it implies): only those are looked at, not the whole log. Rows without a
+        id, a time it implies): only those are looked at, not the whole log, and none when it
+        holds no key yet (a tick's first rows). Rows without a
         ``_loaded_at`` get the current time (the engine's watermark for late data).
         """
         if not isinstance(rows, pa.Table):
@@ -266,14 +267,19 @@ class Store:
             return 0
         if self.server:
             return self._insert(name, ibis.memtable(rows), unique, known)
-        # An Arrow batch is registered for this one insert and released right after (an Ibis
-        # memtable would stay registered, holding its memory, as long as its expression lives).
+        with self._registered(rows) as view:
+            return self._insert(name, self.con.table(view), unique, known)
+
+    @contextmanager
+    def _registered(self, rows: pa.Table) -> Iterator[str]:
+        """A view over Arrow ``rows`` for the statements inside, released right after (an Ibis
+        memtable stays registered, holding its rows, until the process exits)."""
         self._batches += 1
-        view = f"_append_{self._batches}"
+        view = f"_arrow_{self._batches}"
         raw = self.con.con
         raw.register(view, rows)
         try:
-            return self._insert(name, self.con.table(view), unique, known)
+            yield view
         finally:
             raw.unregister(view)
 
@@ -297,8 +303,9 @@ class Store:
                 rows = rows.filter(first)
             elif not unique:
                 rows = rows.distinct(on=key, keep="first")
-            known = target if known is None else known
-            rows = rows.anti_join(known.select(key), key)
+            # a scope that holds no key yet (a tick's first rows) has nothing to look for
+            if known is None or int(known.count().to_pyarrow().as_py()):
+                rows = rows.anti_join((target if known is None else known).select(key), key)
         return rows
 
     def insert(self, name: str, rows: ibis.Table) -> int:
@@ -370,19 +377,13 @@ class Store:
     def load(self, name: str, rows: pa.Table) -> ir.Table:
         """Arrow ``rows`` in the temporary table ``name`` (made anew), which it returns.
 
-        For rows made in Python tick after tick: an Ibis memtable stays registered, holding its
-        rows, until the process exits; these are released once copied.
+        For rows made in Python tick after tick, which an Ibis memtable would hold until the
+        process exits.
         """
         if self.server:
             return self.materialize(name, ibis.memtable(rows))
-        self._batches += 1
-        view = f"_load_{self._batches}"
-        raw = self.con.con
-        raw.register(view, rows)
-        try:
-            raw.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "{view}"')
-        finally:
-            raw.unregister(view)
+        with self._registered(rows) as view:
+            self.con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "{view}"')
         return self.con.table(name)
 
     @contextmanager
