@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import ibis
@@ -23,9 +23,9 @@ from animato.engine import engagement, variants
 from animato.engine.clock import Interval
 from animato.engine.compile import ENGAGEMENT, Compiler
 from animato.engine.entry import TERMINAL
-from animato.engine.ids import row_id, row_id_expr
+from animato.engine.ids import row_id_expr
 from animato.engine.state import State
-from animato.plan.model import Fallback, Plan, Scenario, Step
+from animato.plan.model import Fallback, Plan, Scenario
 from animato.privacy import consent
 from animato.store.schema import event_properties, trigger_events
 from animato.store.store import Store
@@ -136,17 +136,15 @@ def _interval(duration: Any) -> Any:
     return make(duration)
 
 
-def _send_time(interval: Interval, due: datetime, step: Step, zone: str | None) -> datetime:
-    """The first local ``at`` time at or after ``due`` (or ``due``), never before the tick.
+def _send_time(interval: Interval, due: datetime, at: time, zone: str | None) -> datetime:
+    """The first local ``at`` time at or after ``due``, never before the tick.
 
     Local means in the customer's own time zone when it is known, else the plan's.
     """
-    send = due
-    if step.at is not None:
-        day = interval.local_day(due, zone)
-        send = interval.to_utc(day, step.at, zone)
-        if send < due:
-            send = interval.to_utc(day + timedelta(days=1), step.at, zone)
+    day = interval.local_day(due, zone)
+    send = interval.to_utc(day, at, zone)
+    if send < due:
+        send = interval.to_utc(day + timedelta(days=1), at, zone)
     return max(send, interval.end)
 
 
@@ -214,9 +212,9 @@ def advance(
         )
         if not pairs:
             break
-        rows = _decisions(store, by_id, pairs, due, tick, current, compiler, interval.end)
-        rows = rows.to_pyarrow()
-        rows = rows.to_pylist()
+        rows = _decisions(
+            store, by_id, pairs, due, tick, current, compiler, interval.end
+        ).to_pyarrow()
         written = _write(store, by_id, rows, interval, tick_id, counts, known, tick)
         rounds += 1
         known = ibis.union(
@@ -378,16 +376,18 @@ def _decisions(
         )
         decisions.append((pair(sid, i), verdict))
         channels.append((pair(sid, i), chosen))
+    step_id = ibis.cases(*((pair(sid, i), str(step.id)) for (sid, i), step in steps.items()))
     return context.select(
         "scenario_id", "step", "enrolment_id", "customer_id", "due", "timezone",
-        channel=ibis.cases(*channels), decision=ibis.cases(*decisions),
+        channel=ibis.cases(*channels), decision=ibis.cases(*decisions), step_id=step_id,
+        message_id=row_id_expr(context.enrolment_id, step_id),
     )  # fmt: skip
 
 
 def _write(
     store: Store,
     by_id: dict[str, Scenario],
-    rows: list[dict[str, Any]],
+    rows: pa.Table,
     interval: Interval,
     tick_id: str,
     counts: dict[str, dict[str, int]],
@@ -396,46 +396,66 @@ def _write(
 ) -> pa.Table:
     """Write one message row per decision (``known``: the messages that could have their
     keys), log the journeys whose last step it was, count; return the rows written.
+
+    Column by column: a round holds tens of thousands of decisions, and a dict per row cost
+    more than the query that decided them. A send time is worked out once per due time, zone
+    and ``at``.
     """
-    out, last = [], []
     won = (
         variants.winners(store, interval.end)
         if any(step.variants for scenario in by_id.values() for step in scenario.steps)
         else {}
     )
-    for row in rows:
-        scenario = by_id[row["scenario_id"]]
-        step = scenario.steps[row["step"]]
-        skipped = row["decision"] == "skipped:condition"
-        variant = variants.assign(store.plan, scenario.id, step, row["customer_id"], won)
-        arm = step.variant(variant)
-        timed = step if arm is None or arm.at is None else step.model_copy(update={"at": arm.at})
-        message = {
-            "message_id": row_id(row["enrolment_id"], step.id),
-            "enrolment_id": row["enrolment_id"],
-            "customer_id": row["customer_id"],
-            "action_id": scenario.id,
-            "step_id": step.id,
-            "channel": row["channel"],
-            "due_at": row["due"],
-            "send_at": row["due"]
-            if skipped
-            else _send_time(interval, row["due"], timed, row["timezone"]),
-            "decision": row["decision"],
-            "tick_id": tick_id,
-            "variant": variant,
-        }
-        out.append(message)
-        if row["step"] == len(scenario.steps) - 1:
-            last.append(message)
-        mine = counts.setdefault(scenario.id, {})
-        mine[row["decision"]] = mine.get(row["decision"], 0) + 1
-    schema = store.table("messages").schema().to_pyarrow()
-    written = pa.Table.from_pylist(out, schema=schema)
+    column = {name: rows[name].to_pylist() for name in _DECIDED}
+    sent: dict[tuple[datetime, Any, str | None], datetime] = {}
+    chosen, send_at, last = [], [], []
+    for sid, index, customer, due, zone, decision in zip(
+        *(column[name] for name in _DECIDED), strict=True
+    ):
+        scenario = by_id[sid]
+        step = scenario.steps[index]
+        variant = variants.assign(store.plan, sid, step, customer, won) if step.variants else None
+        arm = step.variant(variant) if variant is not None else None
+        at = step.at if arm is None or arm.at is None else arm.at
+        if decision == "skipped:condition":
+            send = due
+        elif at is None:
+            send = max(due, interval.end)
+        else:
+            key = (due, at, zone)
+            if key not in sent:
+                sent[key] = _send_time(interval, due, at, zone)
+            send = sent[key]
+        chosen.append(variant)
+        send_at.append(send)
+        last.append(index == len(scenario.steps) - 1)
+        mine = counts.setdefault(sid, {})
+        mine[decision] = mine.get(decision, 0) + 1
+    written = pa.table(
+        {
+            "message_id": rows["message_id"],
+            "enrolment_id": rows["enrolment_id"],
+            "customer_id": rows["customer_id"],
+            "action_id": rows["scenario_id"],
+            "step_id": rows["step_id"],
+            "channel": rows["channel"],
+            "due_at": rows["due"],
+            "send_at": send_at,
+            "decision": rows["decision"],
+            "tick_id": [tick_id] * rows.num_rows,
+            "variant": chosen,
+        },
+        schema=store.table("messages").schema().to_pyarrow(),
+    )
     store.append("messages", written, known=known)
-    if last:
-        _complete(store, last, tick_id, tick.logged(store))
+    ending = written.filter(pa.array(last, pa.bool_()))
+    if ending.num_rows:
+        _complete(store, ending, tick_id, tick.logged(store))
     return written
+
+
+# the columns of a round's decisions that _write reads row by row
+_DECIDED = ("scenario_id", "step", "customer_id", "due", "timezone", "decision")
 
 
 @dataclass
@@ -539,26 +559,21 @@ def consented(consents: ir.Table, who: ir.Table) -> ir.Table:
     return consent.granted(consents, who)
 
 
-def _complete(store: Store, last: list[dict[str, Any]], tick_id: str, logged: ir.Table) -> None:
-    """Journeys whose last step was just decided end as completed, at that step's send time
-    (``logged``: the log rows they may have already).
+def _complete(store: Store, last: pa.Table, tick_id: str, logged: ir.Table) -> None:
+    """Journeys whose last step was just decided (``last``: their message rows) end as
+    completed, at that step's send time (``logged``: the log rows they may have already).
     """
-    store.append(
-        "journey_log",
-        pa.Table.from_pylist(
-            [
-                {
-                    "row_id": row_id(m["enrolment_id"], "completed"),
-                    "enrolment_id": m["enrolment_id"],
-                    "customer_id": m["customer_id"],
-                    "scenario_id": m["action_id"],
-                    "kind": "completed",
-                    "time": m["send_at"],
-                    "reason": "",
-                    "tick_id": tick_id,
-                }
-                for m in last
-            ]
-        ),
-        known=logged,
+    ending = store.load(
+        "tick_completed", last.select(["enrolment_id", "customer_id", "action_id", "send_at"])
     )
+    rows = ending.select(
+        row_id=row_id_expr(ending.enrolment_id, ibis.literal("completed")),
+        enrolment_id=ending.enrolment_id,
+        customer_id=ending.customer_id,
+        scenario_id=ending.action_id,
+        kind=ibis.literal("completed"),
+        time=ending.send_at,
+        reason=ibis.literal(""),
+        tick_id=ibis.literal(tick_id),
+    )
+    store.append("journey_log", rows, unique=True, known=logged)
