@@ -231,6 +231,19 @@ def advance(
     return counts
 
 
+def upcoming(store: Store, running: ir.Table, progress: ir.Table, interval: Interval) -> ir.Table:
+    """The running journeys with a step due by the end of the tick, as :func:`advance` finds
+    them in its first round, before goals and exits end some (``progress``: theirs).
+
+    Their customers, and those the tick enrols, are the only ones a step can go to: a step
+    due right after another is due to the same customer.
+    """
+    active = running.select("scenario_id", *ACTIVE)
+    if not store.plan.scenarios:
+        return active.filter(ibis.literal(False))
+    return _due(store, store.plan.scenarios, active, progress, interval, "tick_upcoming")
+
+
 def _advanced(store: Store, done: ir.Table, written: pa.Table) -> ir.Table:
     """The progress after a round: one more step decided for each journey that wrote a message.
 
@@ -266,6 +279,7 @@ def _due(
     active: ir.Table,
     done: ir.Table,
     interval: Interval,
+    name: str = "tick_due",
 ) -> ir.Table:
     """Running journeys whose next step falls due by the end of the tick, with that step's index.
 
@@ -288,7 +302,7 @@ def _due(
         else_=ibis.null("timestamp"),
     )
     state = state.mutate(due=due).filter(ibis._.due <= interval.end)
-    return store.materialize("tick_due", state)
+    return store.materialize(name, state)
 
 
 def _decisions(

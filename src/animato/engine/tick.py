@@ -126,28 +126,32 @@ class Engine:
             busy = store.materialize(
                 "tick_busy", entry.running(store.table("enrolments"), store.table("journey_log"))
             )
+            pending = store.materialize("tick_pending", outbox.waiting(store, previous))
+            # No message of a running journey is due before the journey's entry: the older
+            # messages and outbox rows are skipped (by their time, as the logs are in time order).
+            # A journey the tick enrols has no message yet.
+            since = busy.entered_at.min().to_pyarrow().as_py()
+            steps = store.materialize("tick_steps", journeys.steps(store, busy, pending, since))
+            progress = store.materialize("tick_progress", journeys.progress(steps))
             everyone = current
-            customers, contacts, current = _involved(store, current, busy, cands)
+            due = journeys.upcoming(store, busy, progress, interval)
+            customers, contacts, current = _involved(store, current, due, cands)
             enrolled = None
             if cands is not None:
                 enrolled = self._enrol(cands, customers, current, busy, now, compiler, tick_id)
             if enrolled is not None:
                 result.enrolments = _count_by_scenario(enrolled)
+                since = _earliest(since, enrolled.entered_at.min().to_pyarrow().as_py())
             # Running now: those running as the tick started, and those it just enrolled.
             running = store.materialize(
                 "tick_running", busy if enrolled is None else ibis.union(busy, enrolled)
             )
-            pending = store.materialize("tick_pending", outbox.waiting(store, previous))
-            # No message of a running journey is due before the journey's entry: the older
-            # messages and outbox rows are skipped (by their time, as the logs are in time order).
-            since = running.entered_at.min().to_pyarrow().as_py()
-            steps = store.materialize("tick_steps", journeys.steps(store, running, pending, since))
             shared = journeys.Tick(
                 customers,
                 contacts,
                 running,
                 steps,
-                store.materialize("tick_progress", journeys.progress(steps)),
+                progress,
                 _fresh_events(store, current, interval, enrolled),
                 pending,
                 self.assume,
@@ -254,14 +258,14 @@ def _arbitrated(
 
 
 def _involved(
-    store: Store, current: State, busy: ir.Table, cands: ir.Table | None
+    store: Store, current: State, due: ir.Table, cands: ir.Table | None
 ) -> tuple[ir.Table, journeys.Contacts, State]:
     """Customers, contacts (consents, suppressions) and state rows of those this tick may enrol
-    or move along.
+    or send a step to (``due``: the customers of the running journeys with a step due).
 
     Entry and journeys join these small tables instead of the whole base, again and again.
     """
-    ids = busy.select("customer_id")
+    ids = due.select("customer_id")
     if cands is not None:
         ids = ibis.union(ids, cands.select("customer_id"))
     people = store.materialize("tick_people", ids.distinct())
@@ -297,6 +301,10 @@ def _fresh_events(
         return current.recent
     history = events.semi_join(late.select("customer_id"), "customer_id")
     return store.materialize("tick_events", ibis.union(current.recent, history))
+
+
+def _earliest(first: datetime | None, second: datetime | None) -> datetime | None:
+    return second if first is None else first if second is None else min(first, second)
 
 
 def _count_by_scenario(table: ir.Table) -> dict[str, int]:
