@@ -66,6 +66,9 @@ def test_purge_applies_each_period_once(tmp_path: Path) -> None:
     # the idle customer's old event went with the events' period; the busy one keeps the recent
     assert [(r["customer_id"], r["time"]) for r in engineplan.rows(store, "events")] == [
         ("busy", datetime(2026, 4, 1))]  # fmt: skip
+    # and from the state's copy of the purchases
+    assert [(r["customer_id"], r["time"]) for r in engineplan.rows(store, "state_history")] == [
+        ("busy", datetime(2026, 4, 1))]  # fmt: skip
     assert [r["row_number"] for r in engineplan.rows(store, "quarantine")] == [2]
     state = {r["customer_id"]: r for r in engineplan.rows(store, "customer_state")}
     assert "idle" not in state

@@ -29,6 +29,11 @@ from animato.store.store import Store
 
 STATE = "customer_state"
 META = "state_meta"
+# The events of the types whose aggregates are recomputed rather than moved along (see
+# :func:`mergeable`), with the columns those read: a few of the events' columns and rows, read
+# each tick for the customers whose such aggregates moved (a million customers: a purchase
+# history of 5 million rows rather than 21 million events scanned). Kept with the state.
+HISTORY = "state_history"
 
 
 def stored(agg: Aggregate) -> Aggregate:
@@ -145,6 +150,7 @@ def refresh(store: Store, compiler: Compiler, now: datetime) -> State:
         or last["loaded_mark"] is None
     )
     recent = since = None
+    history = _history(store, events, aggs, None if rebuild or last is None else last)
     if rebuild or last is None:
         full = aggregate_table(events, aggs, now)
         assert full is not None
@@ -157,7 +163,7 @@ def refresh(store: Store, compiler: Compiler, now: datetime) -> State:
         )
         refreshed = 0
         if now != since or mark != last["loaded_mark"]:
-            moved = _update(store.table(STATE), events, recent, aggs, last, now)
+            moved = _update(store.table(STATE), events, history, recent, aggs, last, now)
             fresh = store.materialize("_fresh", moved)
             store.delete(STATE, "customer_id", fresh)
             refreshed = store.insert(STATE, fresh)
@@ -185,9 +191,30 @@ def mergeable(agg: Aggregate) -> bool:
     return agg.func == "count" or (agg.func in ("last_time", "first_time") and agg.window is None)
 
 
+def _history(
+    store: Store, events: ir.Table, aggs: list[Aggregate], last: dict[str, Any] | None
+) -> ir.Table | None:
+    """The :data:`HISTORY` table brought to the events loaded by now (None when every
+    aggregate is mergeable): made anew when the state is (``last`` is None) or the table is
+    missing, else given the events loaded since the state's mark.
+    """
+    redo = sorted({a.event for a in aggs if not mergeable(a)})
+    if not redo:
+        return None
+    props = sorted({a.prop for a in aggs if not mergeable(a) and a.prop is not None})
+    columns = ["customer_id", "type", "time", *props]
+    mine = events.filter(events.type.isin(redo))
+    if last is None or HISTORY not in store.con.list_tables():
+        return store.replace(HISTORY, mine.select(*columns))
+    late = mine.filter(mine._loaded_at > last["loaded_mark"])
+    store.insert(HISTORY, late.select(*columns))
+    return store.table(HISTORY)
+
+
 def _update(
     held: ir.Table,
     events: ir.Table,
+    history: ir.Table | None,
     recent: ir.Table,
     aggs: list[Aggregate],
     last: dict[str, Any],
@@ -198,7 +225,7 @@ def _update(
 
     A :func:`mergeable` aggregate is its held value plus what entered minus what left. An
     event type with another kind of aggregate has all its aggregates recomputed from its
-    events, for the customers with one of them entering or leaving.
+    events (in ``history``), for the customers with one of them entering or leaving.
     """
     moved = _moved(events, recent, aggs, last["as_of"], last["loaded_mark"], now)
     entered, left = moved.sign == 1, moved.sign == -1
@@ -223,8 +250,9 @@ def _update(
     rows = delta.left_join(held.mutate(_held=ibis.literal(True)), "customer_id")
     rows = rows.drop("customer_id_right")
     if redo:
+        assert history is not None
         again = aggregate_table(
-            events.filter(events.type.isin(redo)),
+            history,
             [a for a in aggs if a.event in redo],
             now,
             delta.filter(delta._redo > 0),

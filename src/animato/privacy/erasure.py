@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from animato.delivery.worker import files_dir
-from animato.engine.state import STATE
+from animato.engine.state import HISTORY, STATE
 from animato.errors import StoreError
 from animato.plan.model import Plan
 from animato.privacy import audit
@@ -164,7 +164,7 @@ def _identities(store: Store, ids: list[str]) -> dict[str, set[tuple[str, str]]]
 def stored(store: Store) -> set[str]:
     """The store's own tables (not the temporary ones, nor registered views)."""
     if store.server:
-        known = {*schema.tables(store.plan), STATE}
+        known = {*schema.tables(store.plan), STATE, HISTORY}
         return known & set(store.con.list_tables())
     found = store.con.raw_sql(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
@@ -178,6 +178,9 @@ def _rows(store: Store, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     counts: dict[str, int] = {}
     present = stored(store)
     kept = {**KEPT, "events": event_columns(store.plan)}
+    if HISTORY in present:  # the state's copy of some events: as the events
+        columns = set(store.con.table(HISTORY).columns)
+        kept[HISTORY] = tuple(c for c in kept["events"] if c in columns)
     for name in DELETED:
         if name in present:
             where = f"customer_id IN (SELECT customer_id FROM {ERASING})"

@@ -60,6 +60,8 @@ def purge(store: Store, now: datetime | None = None, *, actor: str = "cli") -> P
             who = store.materialize("_purged", old.select("customer_id").distinct())
             removed = con.raw_sql(f"DELETE FROM events WHERE time < {_ts(cutoff)}").fetchone()
             done.rows["events"] = int(removed[0]) if removed else 0
+            if state.HISTORY in con.list_tables():  # the state's copy of some events
+                con.raw_sql(f'DELETE FROM "{state.HISTORY}" WHERE time < {_ts(cutoff)}')
             if done.rows["events"]:
                 state.recompute(store, who)
             con.drop_table("_purged", force=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from animato.engine import Engine, TickResult, combine
 from animato.engine.engagement import Assumption
+from animato.engine.state import HISTORY, STATE
 from animato.errors import AnimatoError
 from animato.plan.model import Plan
 from animato.store import Store
@@ -154,7 +155,7 @@ def _copy_inputs(plan: Plan, source: Path, target: Path) -> None:
     try:
         con = store.con
         for name in con.list_tables():
-            if name == "customer_state":
+            if name in (STATE, HISTORY):  # the state and its copy of events: made anew
                 con.raw_sql(f'DROP TABLE "{name}"')
             elif name not in INPUTS:
                 con.raw_sql(f'DELETE FROM "{name}"')
