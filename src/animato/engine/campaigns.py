@@ -150,8 +150,7 @@ def _messages(
     for text in exclusions:
         keep = keep & ~compiler.condition(text, context)
     chosen = context.filter(keep)
-    contacts = Contacts.of(store, chosen.select("customer_id"))
-    chosen = contacts.attach(plan, chosen, routes(campaign.channel, campaign.fallback))
+    chosen = Contacts.of(store).attach(plan, chosen, routes(campaign.channel, campaign.fallback))
     channel, reached = reach(plan, chosen, campaign.channel, campaign.fallback)
     scoped = ibis.literal(f"{plan.salt}:{campaign.id}:") + chosen.customer_id
     control = in_control_expr(plan.salt, "global", chosen.customer_id, plan.global_control) | (

@@ -81,8 +81,10 @@ def enrol(
     chosen = chosen.mutate(_rank=rank).filter(ibis._._rank == 0).drop("_rank")
     pair = ["scenario_id", "customer_id"]
     # Running, or kept out by their re-entry rule: one anti-join (a second one on the same table
-    # is not rewritten for PostgreSQL by Ibis 12).
-    blocked = _reentry_blocked(scenarios, enrolments, now)
+    # is not rewritten for PostgreSQL by Ibis 12). Only the candidates' past enrolments can
+    # keep them out: those are looked at, not the whole log.
+    theirs = enrolments.semi_join(cands.select("customer_id").distinct(), "customer_id")
+    blocked = _reentry_blocked(scenarios, theirs, now)
     out = busy.select(*pair) if blocked is None else ibis.union(busy.select(*pair), blocked)
     chosen = chosen.anti_join(out, pair)
     scoped = ibis.literal(f"{plan.salt}:") + chosen.scenario_id + ":" + chosen.customer_id

@@ -474,18 +474,24 @@ _DECIDED = ("scenario_id", "step", "customer_id", "due", "timezone", "decision")
 
 @dataclass
 class Contacts:
-    """How some customers may be reached: their granted consents (customer, channel, purpose)
-    and their active suppressions (customer, channel or ``all``).
+    """How some customers may be reached: their consent ledger rows (every customer's, or
+    some customers') and their active suppressions (customer, channel or ``all``).
     """
 
-    granted: ir.Table
+    consents: ir.Table
     suppressed: ir.Table
 
     @classmethod
-    def of(cls, store: Store, who: ir.Table) -> Contacts:
-        """The contacts of the customers of ``who`` (a table with ``customer_id``)."""
+    def of(cls, store: Store, who: ir.Table | None = None) -> Contacts:
+        """The contacts of the customers of ``who`` (a table with ``customer_id``), or of
+        everyone (a campaign to most of the base reads the whole ledger, not a selection).
+        """
+        consents = store.table("consents")
+        if who is None:
+            return cls(consents, suppressed(store.table("suppressions")))
+        ids = who.select("customer_id").distinct()
         return cls(
-            consented(store.table("consents"), who), suppressed(store.table("suppressions"), who)
+            consents.semi_join(ids, "customer_id"), suppressed(store.table("suppressions"), ids)
         )
 
     def attach(self, plan: Plan, context: ir.Table, channels: Iterable[str]) -> ir.Table:
@@ -497,15 +503,8 @@ class Contacts:
         """
         purpose = {str(k): v for k, v in plan.conventions.consent.items()}
         names = sorted(set(channels))
-        granted, blocks = self.granted, self.suppressed
-        agreed = granted.group_by("customer_id").aggregate(
-            **{
-                f"_consent_{name}": (
-                    (granted.channel == name) & (granted.purpose == purpose[name])
-                ).any()
-                for name in names
-            }
-        )
+        blocks = self.suppressed
+        agreed = consent.flags(self.consents, {f"_consent_{n}": (n, purpose[n]) for n in names})
         barred = blocks.group_by("customer_id").aggregate(
             **{f"_barred_{name}": blocks.channel.isin([name, "all"]).any() for name in names}
         )
@@ -556,9 +555,12 @@ def reach(
     return chosen, verdict
 
 
-def suppressed(suppressions: ir.Table, who: ir.Table) -> ir.Table:
-    """Those of ``who`` whose latest suppression row per channel is active."""
-    rows = suppressions.semi_join(who.select("customer_id").distinct(), "customer_id")
+def suppressed(suppressions: ir.Table, who: ir.Table | None = None) -> ir.Table:
+    """Those of ``who`` (everyone without it) whose latest suppression row per channel is
+    active."""
+    rows = suppressions
+    if who is not None:
+        rows = rows.semi_join(who.select("customer_id").distinct(), "customer_id")
     latest = rows.mutate(
         _rank=ibis.row_number().over(
             group_by=["customer_id", "channel"],

@@ -198,25 +198,37 @@ def _refusals(store: Store, rules: Rules, accepted: ir.Table) -> ir.Table | None
     def until(delta: timedelta) -> ir.BooleanValue:
         return pairs.scheduled < pairs._send_at + _seconds(delta)
 
+    # A cap on a channel counts only for that channel's candidates: it counts their messages
+    # on their own channel. Caps are counted by scope (all channels, or the candidate's) and
+    # window, whatever their channel: ten caps of four windows make five counts either side.
+    same = pairs.on == pairs.channel
+    counts = {(cap.channel == "all", cap.window) for cap in rules.caps}
     sums: dict[str, ir.Value] = {}
-    for i, cap in enumerate(rules.caps):
-        counted = ibis.literal(True) if cap.channel == "all" else pairs.on == cap.channel
-        sums[f"before{i}"] = pairs.count(where=counted & since(cap.window) & ~after)
-        sums[f"after{i}"] = pairs.count(where=counted & after & until(cap.window))
+    for every, window in sorted(counts):
+        counted = ibis.literal(True) if every else same
+        name = _count_name(every, window)
+        sums[f"before_{name}"] = pairs.count(where=counted & since(window) & ~after)
+        sums[f"after_{name}"] = pairs.count(where=counted & after & until(window))
     if rules.min_gap:
         sums["close"] = pairs.count(where=since(rules.min_gap) & until(rules.min_gap))
     per = pairs.group_by("customer_id", "channel").aggregate(**sums)
     verdicts: list[tuple[ir.BooleanValue, str]] = []
     if rules.min_gap:
         verdicts.append((per.close > 0, "min_gap"))
-    for i, cap in enumerate(rules.caps):
-        mine = ibis.literal(True) if cap.channel == "all" else per.channel == cap.channel
-        before, later = per[f"before{i}"], per[f"after{i}"]
+    for cap in rules.caps:
+        every = cap.channel == "all"
+        mine = ibis.literal(True) if every else per.channel == cap.channel
+        name = _count_name(every, cap.window)
+        before, later = per[f"before_{name}"], per[f"after_{name}"]
         verdicts.append((mine & (later > 0) & (before + later >= cap.limit), UNSURE))
         verdicts.append((mine & (later == 0) & (before >= cap.limit), cap.reason))
     refusal = ibis.cases(*verdicts, else_=ibis.null("string"))
     found = per.select("customer_id", _refusal=refusal).filter(ibis._._refusal.notnull())
     return store.materialize("tick_refusals", found)
+
+
+def _count_name(every: bool, window: timedelta) -> str:
+    return f"{'all' if every else 'own'}_{int(window.total_seconds())}"
 
 
 def _seconds(delta: timedelta) -> ir.IntervalScalar:

@@ -274,7 +274,12 @@ def _involved(
     return (
         store.materialize("tick_customers", customers),
         journeys.Contacts(
-            store.materialize("tick_consents", journeys.consented(store.table("consents"), people)),
+            store.materialize(
+                "tick_consents",
+                store.table("consents")
+                .semi_join(people, "customer_id")
+                .select("customer_id", "channel", "purpose", "granted", "time"),
+            ),
             store.materialize(
                 "tick_suppressed", journeys.suppressed(store.table("suppressions"), people)
             ),

@@ -42,6 +42,35 @@ def granted(consents: ir.Table, who: ir.Table) -> ir.Table:
     return last.filter(kept).select(*KEY)
 
 
+def flags(consents: ir.Table, wanted: dict[str, tuple[str, str]]) -> ir.Table:
+    """Per customer of ``consents``: ``customer_id`` and, for each ``name: (channel, purpose)``
+    of ``wanted``, a column ``name`` telling whether the last consent event for it is a grant.
+
+    The reading of :func:`granted`, with the customers' channels side by side: one
+    aggregation by customer, for the few channels a message may go on.
+    """
+    mine = consents.filter(
+        ibis.or_(*((consents.channel == c) & (consents.purpose == p) for c, p in wanted.values()))
+    )
+    last: dict[str, Any] = {}
+    for name, (channel, purpose) in wanted.items():
+        scope = (mine.channel == channel) & (mine.purpose == purpose)
+        last[f"{name}__grant"] = mine.time.max(where=scope & mine.granted)
+        last[f"{name}__withdrawal"] = mine.time.max(where=scope & ~mine.granted)
+    found = mine.group_by("customer_id").aggregate(**last)
+    return found.select(
+        "customer_id",
+        **{
+            name: found[f"{name}__grant"].notnull()
+            & (
+                found[f"{name}__withdrawal"].isnull()
+                | (found[f"{name}__grant"] > found[f"{name}__withdrawal"])
+            )
+            for name in wanted
+        },
+    )
+
+
 def state(store: Store, customer_id: str) -> list[dict[str, Any]]:
     """A customer's current consent per channel and purpose, with the event that set it."""
     consents = store.table("consents")
