@@ -185,3 +185,23 @@ def test_a_subject_that_does_not_parse_is_a_plan_error(tmp_path: Path) -> None:
         make(tmp_path / "plan", text)
     [problem] = [p for p in caught.value.problems if "subject" in p.message]
     assert problem.message.startswith("subject does not parse") and problem.line > 0
+
+
+def test_a_winner_is_named_on_the_conversions_a_tick_has_seen(store: Store) -> None:
+    """A replay over history holds the purchases of the days after each tick: a tick names a
+    winner on the conversions up to its own time only, as it would have in production."""
+    people = [f"c{i}" for i in range(60)]
+    customers(store, *({"customer_id": c, "first_name": c} for c in people))
+    for c in people:
+        event(store, f"cart-{c}", c, "cart_abandoned", DAY)
+    engine = Engine(store)
+    engine.tick(DAY + timedelta(hours=1), since=DAY - timedelta(hours=1))
+    arms = {r["customer_id"]: r["variant"] for r in rows(store, "messages")}
+    for c, v in arms.items():  # loaded now, bought two days later
+        if v == "b":
+            event(store, f"buy-{c}", c, "purchase", DAY + timedelta(days=2), amount=50.0)
+    engine.tick(DAY + timedelta(days=1))
+    assert rows(store, "variant_winners") == []
+    engine.tick(DAY + timedelta(days=3))
+    [won] = rows(store, "variant_winners")
+    assert (won["variant"], won["decided_at"]) == ("b", DAY + timedelta(days=3))

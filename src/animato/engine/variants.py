@@ -58,7 +58,7 @@ def decide(store: Store, now: datetime, tick_id: str) -> dict[Key, str]:
     ]
     if not open_tests:
         return known
-    found = measured.samples(store, None, now)
+    found = measured.samples(store, None, now, seen=now)
     fresh = []
     for scenario_id, step in open_tests:
         assert step.auto_winner is not None and step.id is not None

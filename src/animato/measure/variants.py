@@ -22,11 +22,17 @@ Key = tuple[str, str]
 
 
 def samples(
-    store: Store, start: datetime | None = None, end: datetime | None = None
+    store: Store,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    seen: datetime | None = None,
 ) -> dict[Key, dict[str, Sample]]:
     """Per (scenario, step) with variants, each variant's units and conversions (messages due
     in ``[start, end)`` when given): a unit converts when a goal event (with the goal's
-    ``where``) follows the message's due time within the goal's ``within``.
+    ``where``) follows the message's due time within the goal's ``within`` (and, with
+    ``seen``, by that time: a tick at ``seen`` knows no later event, a replay over history
+    must not either).
     """
     plan = store.plan
     compiler = Compiler(plan, end or datetime.max)
@@ -38,6 +44,8 @@ def samples(
     if end is not None:
         m = m.filter(m.due_at < end)
     events = store.table("events")
+    if seen is not None:
+        events = events.filter(events.time <= seen)
     out: dict[Key, dict[str, Sample]] = defaultdict(dict)
     for scenario in plan.scenarios:
         goal = scenario.goal
