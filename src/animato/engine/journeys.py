@@ -217,9 +217,8 @@ def advance(
         ).to_pyarrow()
         written = _write(store, by_id, rows, interval, tick_id, counts, known, tick)
         rounds += 1
-        known = ibis.union(
-            known, store.load(f"tick_written_{rounds}", written.select(["message_id"]))
-        )
+        mine = store.load(f"tick_written_{rounds}", written.select(["message_id", "enrolment_id"]))
+        known = ibis.union(known, mine.select("message_id"))
         again = {
             sid
             for sid, index in pairs
@@ -227,7 +226,10 @@ def advance(
         }
         pending = [scenario for scenario in scenarios if scenario.id in again]
         if pending:
-            done = _advanced(store, done, written)
+            # Only a journey that just got a message has moved: any other would have been due
+            # in this round already. The next round looks at those alone.
+            active = active.semi_join(mine, "enrolment_id")
+            done = _advanced(store, done.semi_join(mine, "enrolment_id"), written)
     return counts
 
 
