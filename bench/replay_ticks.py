@@ -34,6 +34,7 @@ sys.path.append(str(ROOT))  # after PYTHONPATH: another checkout's code may be t
 from animato import load_plan  # noqa: E402
 from animato.engine import Engine  # noqa: E402
 from animato.engine.engagement import Assumption  # noqa: E402
+from animato.engine.state import SCRATCH  # noqa: E402
 from animato.store import Store  # noqa: E402
 from bench.simulate import DAYS, PLAN, first  # noqa: E402
 
@@ -70,7 +71,7 @@ def main() -> None:
         con = store.con
         con.raw_sql = _explained(con.raw_sql, con.con, lines, args.dir)  # type: ignore[method-assign]
     assume = Assumption(**plan.simulation.assume.model_dump())
-    engine = Engine(store, assume=assume, rendering=False)
+    engine = Engine(store, assume=assume, rendering=False, state_in=SCRATCH)  # as a replay
     start = first(args.days)
     began = time.perf_counter()
     for i in range(1, args.ticks + 1):

@@ -105,6 +105,11 @@ def test_an_interrupted_simulation_resumes_where_it_stopped(
     plan = load_plan(plan_dir)
     half = simulate(plan, source, tmp_path / "out", START, datetime(2027, 3, 4))
     assert half.replay.result.ticks == 3
+    # a replay keeps the customer state out of its file: the resumed one makes it anew
+    copy = duckdb.connect(str(half.replay.store), read_only=True)
+    found = {name for (name,) in copy.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    copy.close()
+    assert "messages" in found and not found & {"customer_state", "state_history"}
     rest = simulate(plan, source, tmp_path / "out", START, END)
     assert rest.replay.resumed == 3 and rest.replay.result.ticks == 4
     for name in ("volumes", "decisions", "pressure_week", "collisions", "matrix"):

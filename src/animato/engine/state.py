@@ -36,6 +36,22 @@ META = "state_meta"
 HISTORY = "state_history"
 
 
+@dataclass(frozen=True)
+class Tables:
+    """Where a state lives: its table, its meta row (time, load mark, signature), its copy of
+    events. ``scratch`` ones are temporary: a replay's state, which its store's copy never needs
+    again (an interrupted replay makes it anew), is kept out of the file and its log."""
+
+    state: str = STATE
+    meta: str = META
+    history: str = HISTORY
+    scratch: bool = False
+
+
+KEPT = Tables()
+SCRATCH = Tables("scratch_state", "scratch_state_meta", "scratch_state_history", scratch=True)
+
+
 def stored(agg: Aggregate) -> Aggregate:
     """What the state keeps for an aggregate: ``days_since`` is kept as the last event's time."""
     if agg.func == "days_since":
@@ -130,7 +146,7 @@ class State:
         return held.select("customer_id", **cols)
 
 
-def refresh(store: Store, compiler: Compiler, now: datetime) -> State:
+def refresh(store: Store, compiler: Compiler, now: datetime, where: Tables = KEPT) -> State:
     """Bring the state to ``now``: touched customers only, or a rebuild when needed."""
     aggs = columns(store.plan, compiler)
     if not aggs:
@@ -139,23 +155,24 @@ def refresh(store: Store, compiler: Compiler, now: datetime) -> State:
     con = store.con
     events = store.table("events")
     signature = _signature(aggs)
-    meta = store.table(META).to_pyarrow().to_pylist()
+    tables = set(con.list_tables())
+    meta = con.table(where.meta).to_pyarrow().to_pylist() if where.meta in tables else []
     mark = events._loaded_at.max().to_pyarrow().as_py()
     last = meta[0] if meta else None
     rebuild = (
         last is None
         or last["signature"] != signature
-        or STATE not in con.list_tables()
+        or where.state not in tables
         or now < last["as_of"]
         or last["loaded_mark"] is None
     )
     recent = since = None
-    history = _history(store, events, aggs, None if rebuild or last is None else last)
+    history = _history(store, events, aggs, None if rebuild or last is None else last, where)
     if rebuild or last is None:
         full = aggregate_table(events, aggs, now)
         assert full is not None
-        store.replace(STATE, full)
-        refreshed = store.count(STATE)
+        _make(store, where, where.state, full)
+        refreshed = store.count(where.state)
     else:  # read by the tick's triggers, goals and attribution too: computed once
         since = last["as_of"]
         recent = store.materialize(
@@ -163,22 +180,28 @@ def refresh(store: Store, compiler: Compiler, now: datetime) -> State:
         )
         refreshed = 0
         if now != since or mark != last["loaded_mark"]:
-            moved = _update(store.table(STATE), events, history, recent, aggs, last, now)
+            moved = _update(con.table(where.state), events, history, recent, aggs, last, now)
             fresh = store.materialize("_fresh", moved)
-            store.delete(STATE, "customer_id", fresh)
-            refreshed = store.insert(STATE, fresh)
-    store.clear(META)
-    store.append(
-        META,
-        pa.table(
-            {
-                "as_of": pa.array([now], pa.timestamp("us")),
-                "loaded_mark": pa.array([mark], pa.timestamp("us")),
-                "signature": [signature],
-            }
-        ),
+            store.delete(where.state, "customer_id", fresh)
+            refreshed = store.insert(where.state, fresh)
+    row = pa.table(
+        {
+            "as_of": pa.array([now], pa.timestamp("us")),
+            "loaded_mark": pa.array([mark], pa.timestamp("us")),
+            "signature": [signature],
+        }
     )
-    return State(con.table(STATE), events, now, refreshed, recent, since)
+    if where.scratch:
+        store.load(where.meta, row)
+    else:
+        store.clear(where.meta)
+        store.append(where.meta, row)
+    return State(con.table(where.state), events, now, refreshed, recent, since)
+
+
+def _make(store: Store, where: Tables, name: str, rows: ir.Table) -> ir.Table:
+    """The table ``name`` of a state made anew from ``rows``."""
+    return store.materialize(name, rows) if where.scratch else store.replace(name, rows)
 
 
 def mergeable(agg: Aggregate) -> bool:
@@ -192,7 +215,11 @@ def mergeable(agg: Aggregate) -> bool:
 
 
 def _history(
-    store: Store, events: ir.Table, aggs: list[Aggregate], last: dict[str, Any] | None
+    store: Store,
+    events: ir.Table,
+    aggs: list[Aggregate],
+    last: dict[str, Any] | None,
+    where: Tables,
 ) -> ir.Table | None:
     """The :data:`HISTORY` table brought to the events loaded by now (None when every
     aggregate is mergeable): made anew when the state is (``last`` is None) or the table is
@@ -204,11 +231,11 @@ def _history(
     props = sorted({a.prop for a in aggs if not mergeable(a) and a.prop is not None})
     columns = ["customer_id", "type", "time", *props]
     mine = events.filter(events.type.isin(redo))
-    if last is None or HISTORY not in store.con.list_tables():
-        return store.replace(HISTORY, mine.select(*columns))
+    if last is None or where.history not in store.con.list_tables():
+        return _make(store, where, where.history, mine.select(*columns))
     late = mine.filter(mine._loaded_at > last["loaded_mark"])
-    store.insert(HISTORY, late.select(*columns))
-    return store.table(HISTORY)
+    store.insert(where.history, late.select(*columns))
+    return store.con.table(where.history)
 
 
 def _update(

@@ -77,18 +77,25 @@ def combine(results: list[TickResult]) -> TickResult:
 class Engine:
     """Runs the plan of a store: ``Engine(store).tick(now)``.
 
-    ``assume`` and ``rendering`` are for simulations: the engagement of sent messages nobody
-    recorded (see :mod:`animato.engine.engagement`), and whether accepted messages get their
-    content (decisions do not depend on it).
+    ``assume``, ``rendering`` and ``state_in`` are for simulations: the engagement of sent
+    messages nobody recorded (see :mod:`animato.engine.engagement`), whether accepted messages
+    get their content (decisions do not depend on it), and where the customer state lives
+    (:data:`animato.engine.state.SCRATCH`: in temporary tables, out of the replay's file).
     """
 
     def __init__(
-        self, store: Store, *, assume: Assumption | None = None, rendering: bool = True
+        self,
+        store: Store,
+        *,
+        assume: Assumption | None = None,
+        rendering: bool = True,
+        state_in: state.Tables = state.KEPT,
     ) -> None:
         self.store = store
         self.plan = store.plan
         self.assume = assume
         self.rendering = rendering
+        self.state_in = state_in
         self.paused: set[str] = set()  # scenarios paused from the dashboard (read each tick)
 
     def last_tick(self) -> datetime | None:
@@ -114,7 +121,7 @@ class Engine:
             variants.decide(store, now, tick_id)
             customers = existing(store.table("customers"), now)
             events = store.table("events")
-            current = state.refresh(store, compiler, now)
+            current = state.refresh(store, compiler, now, self.state_in)
             moved = segments.changes(store, current, interval, compiler, tick_id)
             timely = triggers.during(current.after(interval.start), interval)
             timely = store.materialize("tick_timely", timely)

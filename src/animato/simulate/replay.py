@@ -21,7 +21,7 @@ from pathlib import Path
 
 from animato.engine import Engine, TickResult, combine
 from animato.engine.engagement import Assumption
-from animato.engine.state import HISTORY, STATE
+from animato.engine.state import HISTORY, SCRATCH, STATE
 from animato.errors import AnimatoError
 from animato.plan.model import Plan
 from animato.store import Store
@@ -97,7 +97,7 @@ def replay(
     meta_file.write_text(json.dumps({**meta, "end": end.isoformat()}, indent=2) + "\n")
     store = Store(plan, target)
     try:
-        engine = Engine(store, assume=assume, rendering=False)
+        engine = Engine(store, assume=assume, rendering=False, state_in=SCRATCH)
         last = engine.last_tick()
         done = [m for m in times if last is not None and m <= last]
         results = []
