@@ -51,7 +51,8 @@ def enrol(
 ) -> ir.Table:
     """The new enrolments of the tick from its candidates, for every scenario in one expression.
 
-    ``busy`` holds the running enrolments (of every scenario) as the tick starts. A scenario's
+    ``enrolments`` holds at least the candidates' past enrolments (their re-entry rules look
+    there), ``busy`` the running enrolments (of every scenario) as the tick starts. A scenario's
     rules (``when``, exclusions, re-entry, holdout) are picked by a ``case`` on its id, so that
     the expression does not grow a copy per scenario.
     """
@@ -81,10 +82,8 @@ def enrol(
     chosen = chosen.mutate(_rank=rank).filter(ibis._._rank == 0).drop("_rank")
     pair = ["scenario_id", "customer_id"]
     # Running, or kept out by their re-entry rule: one anti-join (a second one on the same table
-    # is not rewritten for PostgreSQL by Ibis 12). Only the candidates' past enrolments can
-    # keep them out: those are looked at, not the whole log.
-    theirs = enrolments.semi_join(cands.select("customer_id").distinct(), "customer_id")
-    blocked = _reentry_blocked(scenarios, theirs, now)
+    # is not rewritten for PostgreSQL by Ibis 12).
+    blocked = _reentry_blocked(scenarios, enrolments, now)
     out = busy.select(*pair) if blocked is None else ibis.union(busy.select(*pair), blocked)
     chosen = chosen.anti_join(out, pair)
     scoped = ibis.literal(f"{plan.salt}:") + chosen.scenario_id + ":" + chosen.customer_id

@@ -217,13 +217,18 @@ class Engine:
         if not entering:
             return None
         store = self.store
+        # Only the candidates' past enrolments can keep them out (a table of its own: Spark
+        # loses track of a column when the log is joined with itself in one query).
+        past = store.table("enrolments").semi_join(
+            cands.select("customer_id").distinct(), "customer_id"
+        )
         new = entry.enrol(
             self.plan,
             entering,
             cands,
             customers,
             current,
-            store.table("enrolments"),
+            store.materialize("tick_past_enrolments", past),
             busy,
             now,
             compiler,
