@@ -97,18 +97,26 @@ def test_each_customer_gets_the_variant_of_the_hash_and_its_changes(store: Store
     assert decided == {r["message_id"]: r["variant"] for r in sent.values()}
 
 
-def test_auto_winner_switches_the_traffic_once_the_test_is_conclusive(store: Store) -> None:
-    people = [f"c{i}" for i in range(60)]
-    customers(store, *({"customer_id": c, "first_name": c} for c in people))
-    for c in people:
+PEOPLE = [f"c{i}" for i in range(60)]
+
+
+def _b_converts(store: Store, bought: datetime) -> Engine:
+    """Sixty abandoned carts split between the arms; those who got b buy at ``bought``, those
+    who got a do not (loaded after the first tick)."""
+    customers(store, *({"customer_id": c, "first_name": c} for c in PEOPLE))
+    for c in PEOPLE:
         event(store, f"cart-{c}", c, "cart_abandoned", DAY)
     engine = Engine(store)
     engine.tick(DAY + timedelta(hours=1), since=DAY - timedelta(hours=1))
     arms = {r["customer_id"]: r["variant"] for r in rows(store, "messages")}
-    # those who got b buy the next day, those who got a do not
     for c, v in arms.items():
         if v == "b":
-            event(store, f"buy-{c}", c, "purchase", DAY + timedelta(days=1), amount=50.0)
+            event(store, f"buy-{c}", c, "purchase", bought, amount=50.0)
+    return engine
+
+
+def test_auto_winner_switches_the_traffic_once_the_test_is_conclusive(store: Store) -> None:
+    engine = _b_converts(store, DAY + timedelta(days=1))
     engine.tick(DAY + timedelta(days=2))
     found = measured.samples(store)[("panier", "t1")]
     assert found["b"].rate == 1.0 and found["a"].rate == 0.0
@@ -116,7 +124,7 @@ def test_auto_winner_switches_the_traffic_once_the_test_is_conclusive(store: Sto
     engine.tick(DAY + timedelta(days=3))  # decides the winner at its start
     [won] = rows(store, "variant_winners")
     assert (won["step_id"], won["variant"]) == ("t1", "b")
-    for c in people:  # everyone abandons a cart again: all of them get b now
+    for c in PEOPLE:  # everyone abandons a cart again: all of them get b now
         event(store, f"cart2-{c}", c, "cart_abandoned", DAY + timedelta(days=3, hours=2))
     engine.tick(DAY + timedelta(days=3, hours=3))
     later = [r for r in rows(store, "messages") if r["due_at"] > DAY + timedelta(days=3)]
@@ -190,16 +198,7 @@ def test_a_subject_that_does_not_parse_is_a_plan_error(tmp_path: Path) -> None:
 def test_a_winner_is_named_on_the_conversions_a_tick_has_seen(store: Store) -> None:
     """A replay over history holds the purchases of the days after each tick: a tick names a
     winner on the conversions up to its own time only, as it would have in production."""
-    people = [f"c{i}" for i in range(60)]
-    customers(store, *({"customer_id": c, "first_name": c} for c in people))
-    for c in people:
-        event(store, f"cart-{c}", c, "cart_abandoned", DAY)
-    engine = Engine(store)
-    engine.tick(DAY + timedelta(hours=1), since=DAY - timedelta(hours=1))
-    arms = {r["customer_id"]: r["variant"] for r in rows(store, "messages")}
-    for c, v in arms.items():  # loaded now, bought two days later
-        if v == "b":
-            event(store, f"buy-{c}", c, "purchase", DAY + timedelta(days=2), amount=50.0)
+    engine = _b_converts(store, DAY + timedelta(days=2))  # loaded now, bought two days later
     engine.tick(DAY + timedelta(days=1))
     assert rows(store, "variant_winners") == []
     engine.tick(DAY + timedelta(days=3))
