@@ -34,8 +34,10 @@ from animato.store import schema
 DEFAULT_LOCATION = Path(".animato") / "store.duckdb"
 # DuckDB folds its write-ahead log into the file past this size. Every checkpoint compresses
 # again the last, partly filled row group of each log a tick appends to: at the default 16 MB,
-# each tick of a million customers checkpointed, and spent a second doing it (bench/simulate.py).
-CHECKPOINT = "128MB"
+# each tick of a million customers checkpointed, and spent a second doing it (bench/simulate.py);
+# at 128 MB, eight ticks of the 1M replay from day 76 took 51 s, at 256 MB 48.7 s (no better
+# beyond: 49.2 s at 1 GB, 48.3 s at 8 GB; bench/replay_ticks.py).
+CHECKPOINT = "256MB"
 # Ibis merges nested selects before it writes SQL; the databases' planners do it anyway, and a
 # tick's hundred statements spent a third of their compile time on it (bench/replay_ticks.py).
 ibis.options.sql.fuse_selects = False
