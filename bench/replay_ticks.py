@@ -4,7 +4,7 @@
 ticks (``DIR/after-N.duckdb``). This script copies one of them, runs the next ticks through the
 production tick (nothing rendered, as in a simulation) and prints each tick's time and decisions;
 ``--statements`` adds the time of each SQL statement, summed by the animato line that ran it,
-and Ibis' compilation in all (a ``fetch``, a result read into Python, includes its own);
+and Ibis' compilation by line too (a ``fetch``, a result read into Python, includes its own);
 ``--explain state:161`` prints DuckDB's operators (time over threads, rows) of the statements
 run from those lines. Run
 it with ``PYTHONPATH=<other checkout>/src`` to time other code on the same store (an A/B of two
@@ -136,7 +136,7 @@ def _timed(call: Callable[..., Any], spent: Counter[str], kind: str) -> Callable
         try:
             return call(*args, **kwargs)
         finally:
-            where = "" if kind == "compile " else _caller()
+            where = _caller()
             spent[kind + where] += time.perf_counter() - t0
 
     return timed
